@@ -1,0 +1,24 @@
+"""Template context for the layout: current association, role, capabilities, other associations."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from associations.models import Association, Role
+from associations.permissions import capabilities_for
+
+
+def tenant(request: HttpRequest) -> dict:
+    association = getattr(request, "association", None)
+    role = getattr(request, "role", None)
+    user = getattr(request, "user", None)
+    context: dict = {"current_association": association, "current_role": role}
+    if association is not None:
+        context["can"] = capabilities_for(role)
+        context["current_role_label"] = Role(role).label if role else ""
+    if user is not None and user.is_authenticated:
+        # Lazy: evaluated only by templates that show the association switcher (one query).
+        context["my_associations"] = Association.objects.filter(userrole__user=user).distinct().only(
+            "name", "slug"
+        )
+    return context

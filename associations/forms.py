@@ -1,0 +1,101 @@
+"""Forms of the associations app. Every form built on ``TenantFormMixin`` receives ``association=``
+and restricts each choice field whose model belongs to a tenant to that association."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from associations.models import Association, Role, User
+
+
+class TenantFormMixin:
+    """Restrict every ModelChoiceField over a tenant model to ``association``."""
+
+    def __init__(self, *args, association: Association, **kwargs):
+        self.association = association
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            queryset = getattr(field, "queryset", None)
+            if queryset is not None and any(f.name == "association" for f in queryset.model._meta.fields):
+                field.queryset = queryset.filter(association=association)
+
+
+class BootstrapMixin:
+    """Add Bootstrap classes and aria attributes to widgets; errors are shown next to each field."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            widget = field.widget
+            css = "form-select" if isinstance(widget, forms.Select) else (
+                "form-check-input" if isinstance(widget, forms.CheckboxInput) else "form-control"
+            )
+            widget.attrs.setdefault("class", css)
+            if self.is_bound and name in self.errors:
+                widget.attrs["class"] += " is-invalid"
+                widget.attrs["aria-invalid"] = "true"
+                widget.attrs["aria-describedby"] = f"{self.prefix + '-' if self.prefix else ''}{name}-errors"
+
+
+class InvitationForm(BootstrapMixin, TenantFormMixin, forms.Form):
+    email = forms.EmailField(label=_("Adresse e-mail"), max_length=254)
+    role = forms.ChoiceField(label=_("Rôle"), choices=Role.choices, initial=Role.ASSISTANT)
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip().lower()
+
+
+class RoleChangeForm(BootstrapMixin, forms.Form):
+    role = forms.ChoiceField(label=_("Nouveau rôle"), choices=Role.choices)
+
+
+class AssociationSettingsForm(BootstrapMixin, forms.ModelForm):
+    class Meta:
+        model = Association
+        fields = [
+            "name", "legal_name", "siret", "finess", "address", "postal_code", "city", "territory",
+            "population", "contact_email", "email_sender_name", "logo",
+        ]
+        widgets = {"logo": forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"})}
+
+    def clean_logo(self):
+        logo = self.cleaned_data.get("logo")
+        if logo and hasattr(logo, "size") and logo.size > 2 * 1024 * 1024:
+            raise ValidationError(_("Le logo ne doit pas dépasser 2 Mo."))
+        return logo
+
+
+class AcceptInvitationForm(BootstrapMixin, forms.Form):
+    first_name = forms.CharField(label=_("Prénom"), max_length=150)
+    last_name = forms.CharField(label=_("Nom"), max_length=150)
+    password1 = forms.CharField(label=_("Mot de passe"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password2 = forms.CharField(
+        label=_("Confirmation du mot de passe"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def __init__(self, *args, email: str, **kwargs):
+        self.email = email
+        super().__init__(*args, **kwargs)
+        self.fields["password1"].help_text = password_validation.password_validators_help_text_html()
+
+    def clean(self):
+        cleaned = super().clean()
+        p1, p2 = cleaned.get("password1"), cleaned.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", _("Les deux mots de passe ne correspondent pas."))
+        if p1:
+            probe = User(email=self.email, first_name=cleaned.get("first_name", ""), last_name=cleaned.get("last_name", ""))
+            try:
+                password_validation.validate_password(p1, probe)
+            except ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned
+
+
+class ProfileForm(BootstrapMixin, forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["first_name", "last_name"]

@@ -1,0 +1,94 @@
+"""Demo data: two fictional CPTS, an operator, coordinators, a two-association user, a bureau member
+and a health professional. Idempotent: running it again changes nothing and creates no duplicate."""
+
+from __future__ import annotations
+
+from allauth.account.models import EmailAddress
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django_scopes import scope
+
+from associations import audit
+from associations.models import Association, Role, User, UserRole
+
+DEMO_PASSWORD = "demo-cpts-2026"
+
+ASSOCIATIONS = [
+    {
+        "slug": "val-de-loire-sud",
+        "name": "CPTS Val de Loire Sud",
+        "legal_name": "Association CPTS Val de Loire Sud",
+        "siret": "88412345600011",
+        "finess": "370012345",
+        "address": "12 rue des Tanneurs",
+        "postal_code": "37000",
+        "city": "Tours",
+        "territory": "Tours sud, Joué-lès-Tours, Chambray-lès-Tours, Saint-Avertin et 14 communes",
+        "population": 120_000,
+        "contact_email": "coordination@cpts-vls.example.org",
+        "email_sender_name": "CPTS Val de Loire Sud",
+    },
+    {
+        "slug": "plateau-des-sources",
+        "name": "CPTS du Plateau des Sources",
+        "legal_name": "Association CPTS du Plateau des Sources",
+        "siret": "90112233400013",
+        "finess": "150004567",
+        "address": "3 place de la Mairie",
+        "postal_code": "15100",
+        "city": "Saint-Flour",
+        "territory": "Saint-Flour et 22 communes rurales",
+        "population": 28_500,
+        "contact_email": "contact@cpts-plateau.example.org",
+        "email_sender_name": "CPTS du Plateau des Sources",
+    },
+]
+
+# (email, first name, last name, {slug: role}, superuser)
+PEOPLE = [
+    ("operateur@demo.cpts.fr", "Olivier", "Opérateur", {}, True),
+    ("coordination@demo.cpts.fr", "Camille", "Martin", {"val-de-loire-sud": Role.COORDINATOR}, False),
+    ("coordination.plateau@demo.cpts.fr", "Julien", "Roux", {"plateau-des-sources": Role.COORDINATOR}, False),
+    ("assistante@demo.cpts.fr", "Sophie", "Bernard",
+     {"val-de-loire-sud": Role.ASSISTANT, "plateau-des-sources": Role.ASSISTANT}, False),
+    ("bureau@demo.cpts.fr", "Nadia", "Lefèvre", {"val-de-loire-sud": Role.VIEWER}, False),
+    ("ps@demo.cpts.fr", "Thomas", "Garnier", {}, False),
+]
+
+
+class Command(BaseCommand):
+    help = "Charge les données de démonstration (idempotent)."
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            associations = {}
+            for data in ASSOCIATIONS:
+                association, created = Association.objects.get_or_create(slug=data["slug"], defaults=data)
+                associations[association.slug] = association
+                if created:
+                    with scope(association=association):
+                        audit.record(association, None, "association.create", association,
+                                     changes={"source": "seed_demo"})
+            for email, first, last, roles, superuser in PEOPLE:
+                user = User.objects.filter(email=email).first()
+                if user is None:
+                    maker = User.objects.create_superuser if superuser else User.objects.create_user
+                    user = maker(email=email, password=DEMO_PASSWORD, first_name=first, last_name=last)
+                EmailAddress.objects.get_or_create(user=user, email=email,
+                                                   defaults={"verified": True, "primary": True})
+                for slug, role in roles.items():
+                    association = associations[slug]
+                    with scope(association=association):
+                        user_role, created = UserRole.objects.get_or_create(
+                            association=association, user=user, defaults={"role": role}
+                        )
+                        if created:
+                            audit.record(association, None, "role.grant", user_role,
+                                         changes={"role": role, "source": "seed_demo"})
+        self.stdout.write(self.style.SUCCESS("Données de démonstration prêtes."))
+        self.stdout.write(f"Mot de passe de tous les comptes de démonstration : {DEMO_PASSWORD}")
+        for email, _first, _last, roles, superuser in PEOPLE:
+            what = "opérateur (admin)" if superuser else ", ".join(
+                f"{Role(r).label} de {associations[s].name}" for s, r in roles.items()
+            ) or "professionnel de santé (sans rôle d'équipe)"
+            self.stdout.write(f"  {email:38} {what}")

@@ -1,0 +1,28 @@
+"""Base class of every tenant task: it receives ``association_id`` (JSON ids only), loads the
+association and runs the task body inside ``scope(association=...)``, so a task for tenant A
+cannot read tenant B's rows.
+"""
+
+from __future__ import annotations
+
+from celery.contrib.django.task import DjangoTask
+from django_scopes import scope
+
+from associations.models import Association
+
+
+class TenantTask(DjangoTask):
+    abstract = True
+    # Transient failures (SMTP hiccup, DB restart) are retried with exponential backoff.
+    autoretry_for = (OSError,)
+    retry_backoff = True
+    retry_backoff_max = 600
+    max_retries = 5
+    acks_late = True
+
+    def __call__(self, association_id: int, *args, **kwargs):
+        if not isinstance(association_id, int):
+            raise TypeError("A tenant task takes the association's id (int) as its first argument.")
+        association = Association.objects.get(pk=association_id)
+        with scope(association=association):
+            return super().__call__(association, *args, **kwargs)

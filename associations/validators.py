@@ -1,0 +1,38 @@
+"""Validators for French identifiers (DOMAIN.md §4)."""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+FINESS_RE = re.compile(r"^(?:\d{2}|2A|2B)\d{7}$")
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char)
+        if index % 2 == 1:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return total % 10 == 0
+
+
+def validate_siret(value: str) -> None:
+    if not (value.isdigit() and len(value) == 14):
+        raise ValidationError(_("Le SIRET doit comporter exactement 14 chiffres."), code="siret_format")
+    # La Poste (SIREN 356 000 000) is the documented exception to the Luhn rule.
+    if not luhn_ok(value) and not value.startswith("356000000"):
+        raise ValidationError(_("Ce SIRET n'est pas valide (clé de contrôle incorrecte)."), code="siret_luhn")
+
+
+def validate_finess(value: str) -> None:
+    if not FINESS_RE.match(value.upper()):
+        raise ValidationError(
+            _("Le numéro FINESS comporte 9 caractères : le département (2 chiffres, 2A ou 2B) puis 7 chiffres."),
+            code="finess_format",
+        )

@@ -1,0 +1,51 @@
+"""factory_boy factories. Tenant rows are created inside the association's scope."""
+
+from __future__ import annotations
+
+import factory
+from django_scopes import scope
+
+from associations.models import Association, Invitation, Role, User, UserRole
+
+PASSWORD = "mot-de-passe-de-test-42"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"personne{n}@example.org")
+    first_name = factory.Faker("first_name", locale="fr_FR")
+    last_name = factory.Faker("last_name", locale="fr_FR")
+    password = factory.django.Password(PASSWORD)
+
+    @factory.post_generation
+    def verified(obj, create, extracted, **kwargs):
+        if create:
+            from allauth.account.models import EmailAddress
+
+            EmailAddress.objects.create(user=obj, email=obj.email, verified=True, primary=True)
+
+
+class AssociationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Association
+
+    name = factory.Sequence(lambda n: f"CPTS numéro {n}")
+    slug = factory.Sequence(lambda n: f"cpts-{n}")
+    population = 60_000
+    contact_email = factory.Sequence(lambda n: f"contact{n}@cpts.example.org")
+
+
+def grant(user: User, association: Association, role: str = Role.COORDINATOR) -> UserRole:
+    with scope(association=association):
+        return UserRole.objects.create(association=association, user=user, role=role)
+
+
+def make_invitation(association: Association, **kwargs) -> Invitation:
+    kwargs.setdefault("email", "invitee@example.org")
+    kwargs.setdefault("role", Role.ASSISTANT)
+    kwargs.setdefault("expires_at", Invitation.default_expiry())
+    with scope(association=association):
+        return Invitation.objects.create(association=association, **kwargs)
