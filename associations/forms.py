@@ -12,15 +12,23 @@ from associations.models import Association, Role, User
 
 
 class TenantFormMixin:
-    """Restrict every ModelChoiceField over a tenant model to ``association``."""
+    """Restrict every model choice field over a tenant model to ``association``.
+
+    Declare such fields with django-scopes' ``SafeModelChoiceField`` (module-level querysets cannot
+    be evaluated outside a scope); this mixin gives them the association's rows at runtime. A form
+    that needs a narrower set filters ``self.fields[name].queryset`` further after ``super().__init__``.
+    """
 
     def __init__(self, *args, association: Association, **kwargs):
         self.association = association
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             queryset = getattr(field, "queryset", None)
-            if queryset is not None and any(f.name == "association" for f in queryset.model._meta.fields):
-                field.queryset = queryset.filter(association=association)
+            if queryset is None:
+                continue
+            model = queryset.model
+            if any(f.name == "association" and f.related_model is Association for f in model._meta.fields):
+                field.queryset = model.objects.filter(association=association)
 
 
 class BootstrapMixin:
@@ -71,7 +79,9 @@ class AssociationSettingsForm(BootstrapMixin, forms.ModelForm):
 class AcceptInvitationForm(BootstrapMixin, forms.Form):
     first_name = forms.CharField(label=_("Prénom"), max_length=150)
     last_name = forms.CharField(label=_("Nom"), max_length=150)
-    password1 = forms.CharField(label=_("Mot de passe"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password1 = forms.CharField(
+        label=_("Mot de passe"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
     password2 = forms.CharField(
         label=_("Confirmation du mot de passe"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
@@ -87,7 +97,9 @@ class AcceptInvitationForm(BootstrapMixin, forms.Form):
         if p1 and p2 and p1 != p2:
             self.add_error("password2", _("Les deux mots de passe ne correspondent pas."))
         if p1:
-            probe = User(email=self.email, first_name=cleaned.get("first_name", ""), last_name=cleaned.get("last_name", ""))
+            probe = User(
+                email=self.email, first_name=cleaned.get("first_name", ""), last_name=cleaned.get("last_name", "")
+            )
             try:
                 password_validation.validate_password(p1, probe)
             except ValidationError as error:

@@ -122,6 +122,9 @@ class Association(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("dashboard", kwargs={"association_slug": self.slug})
+
     @property
     def aci_size(self) -> str:
         return aci_size_for(self.population)
@@ -132,9 +135,6 @@ class Association(models.Model):
     @property
     def sender_name(self) -> str:
         return self.email_sender_name or self.name
-
-    def get_absolute_url(self) -> str:
-        return reverse("dashboard", kwargs={"association_slug": self.slug})
 
 
 class TenantModel(models.Model):
@@ -150,6 +150,10 @@ class TenantModel(models.Model):
     class Meta:
         abstract = True
 
+    def save(self, *args, **kwargs):
+        self.check_tenant_parents()
+        super().save(*args, **kwargs)
+
     def check_tenant_parents(self) -> None:
         for field_name in self.tenant_parents:
             parent_id = getattr(self, f"{field_name}_id", None)
@@ -160,10 +164,6 @@ class TenantModel(models.Model):
                 raise ValidationError(
                     f"{self.__class__.__name__}.{field_name} appartient à une autre association."
                 )
-
-    def save(self, *args, **kwargs):
-        self.check_tenant_parents()
-        super().save(*args, **kwargs)
 
 
 class Role(models.TextChoices):

@@ -171,7 +171,8 @@ def remove_role(user_role: UserRole, actor: User, request: HttpRequest | None = 
             )
             if len(coordinators) <= 1:
                 raise ServiceError(
-                    "Impossible de retirer le dernier coordinateur : l'association n'aurait plus personne pour la gérer."
+                    "Impossible de retirer le dernier coordinateur : "
+                    "l'association n'aurait plus personne pour la gérer."
                 )
         audit.record(association, actor, "role.remove", user_role,
                      changes={"user": user_role.user.email, "role": user_role.role}, request=request)

@@ -15,6 +15,7 @@ def _isolated_settings(settings, tmp_path):
                                    "LOCATION": str(tmp_path)}}
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.SITE_URL = "http://testserver"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; prod keeps PBKDF2
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
     yield

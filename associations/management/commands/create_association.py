@@ -14,7 +14,9 @@ class Command(BaseCommand):
         parser.add_argument("name", help="Nom de la CPTS")
         parser.add_argument("--slug", help="Identifiant d'URL (par défaut : dérivé du nom)")
         parser.add_argument("--population", type=int, default=0, help="Population couverte (taille ACI)")
-        parser.add_argument("--coordinator", help="E-mail du coordinateur : rôle donné s'il a un compte, sinon invitation")
+        parser.add_argument(
+            "--coordinator", help="E-mail du coordinateur : rôle donné s'il a un compte, sinon invitation"
+        )
         parser.add_argument("--siret", default="")
         parser.add_argument("--finess", default="")
         parser.add_argument("--contact-email", default="")
