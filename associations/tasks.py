@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from celery.signals import worker_ready
 from django.db import transaction
 from django.utils import timezone
 
@@ -41,3 +42,9 @@ def send_invitation_email(self, association: Association, invitation_id: int) ->
 def heartbeat(name: str = "worker") -> None:
     """Run by beat every minute; /healthz reports how long ago it last ran."""
     WorkerHeartbeat.objects.update_or_create(name=name, defaults={"last_seen": timezone.now()})
+
+
+@worker_ready.connect
+def _heartbeat_on_start(sender=None, **kwargs) -> None:
+    """Report the worker alive as soon as it starts, not a minute later."""
+    heartbeat.delay()

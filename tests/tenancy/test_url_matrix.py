@@ -7,6 +7,7 @@ A URL added under /a/ without a row here makes ``test_every_tenant_url_is_in_the
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass, field
 
@@ -21,11 +22,16 @@ from tests.factories import make_invitation
 ALL = {Role.COORDINATOR, Role.ASSISTANT, Role.VIEWER}
 COORD = {Role.COORDINATOR}
 
-# A 1×1 PNG, enough for ImageField validation.
-PNG = (
-    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
-    b"\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81\x84\x00\x00\x00\x00IEND\xaeB`\x82"
-)
+
+def _png() -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), (20, 90, 160)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+PNG = _png()
 
 
 @dataclass
