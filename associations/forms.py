@@ -43,9 +43,11 @@ class BootstrapMixin:
             )
             widget.attrs.setdefault("class", css)
             if self.is_bound and name in self.errors:
+                auto_id = self[name].auto_id
                 widget.attrs["class"] += " is-invalid"
                 widget.attrs["aria-invalid"] = "true"
-                widget.attrs["aria-describedby"] = f"{self.prefix + '-' if self.prefix else ''}{name}-errors"
+                described = [f"{auto_id}_errors"] + ([f"{auto_id}_helptext"] if field.help_text else [])
+                widget.attrs["aria-describedby"] = " ".join(described)
 
 
 class InvitationForm(BootstrapMixin, TenantFormMixin, forms.Form):

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
@@ -65,12 +67,21 @@ def check_invitation_token(token: str) -> InvitationCheck:
     return InvitationCheck(invitation, None)
 
 
+def _valid_email(email: str) -> str:
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ServiceError(f"Adresse e-mail invalide : « {email} ».") from None
+    return email
+
+
 def invite(
     association: Association, actor: User, email: str, role: str, request: HttpRequest | None = None
 ) -> Invitation:
     from associations.tasks import send_invitation_email
 
-    email = email.strip().lower()
+    email = _valid_email(email)
     if role not in Role.values:
         raise ServiceError("Rôle inconnu.")
     if UserRole.objects.filter(association=association, user__email__iexact=email).exists():
@@ -208,6 +219,11 @@ def create_association(
     """Used by ``manage.py create_association`` and the seed; the admin's save goes through ``record``."""
     association = Association(name=name, slug=slug, population=population, **fields)
     association.full_clean()
+    if coordinator_email:
+        try:
+            coordinator_email = _valid_email(coordinator_email)
+        except ServiceError as error:
+            raise ValidationError({"coordinator_email": [str(error)]}) from None
     with transaction.atomic(), scope(association=association):
         association.save()
         audit.record(association, actor, "association.create", association,

@@ -16,7 +16,7 @@ _FALSE = {"0", "false", "no", "off", "non", ""}
 
 def env_str(name: str, default: str | None = None, *, required: bool = False) -> str:
     value = os.environ.get(name)
-    if value is None or value == "":
+    if value is None or value.strip() == "":
         if required:
             raise ImproperlyConfigured(f"La variable d'environnement {name} est obligatoire.")
         return default if default is not None else ""
