@@ -257,6 +257,19 @@ class Invitation(TenantModel):
         return models.Q(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now())
 
 
+AUDIT_ACTION_LABELS: dict[str, str] = {
+    "association.create": _("Création de l'association"),
+    "association.update": _("Modification de l'association"),
+    "invitation.create": _("Invitation envoyée"),
+    "invitation.resend": _("Invitation renvoyée"),
+    "invitation.revoke": _("Invitation révoquée"),
+    "invitation.accept": _("Invitation acceptée"),
+    "role.grant": _("Rôle attribué"),
+    "role.change": _("Rôle modifié"),
+    "role.remove": _("Rôle retiré"),
+}
+
+
 class AuditLog(TenantModel):
     """One row per write of the product: who did what to which object, with the changes."""
 
@@ -283,6 +296,11 @@ class AuditLog(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.created_at:%d/%m/%Y %H:%M} {self.action} {self.target_label}"
+
+    @property
+    def action_label(self) -> str:
+        """French label of the action code; later features add theirs to AUDIT_ACTION_LABELS."""
+        return str(AUDIT_ACTION_LABELS.get(self.action, self.action))
 
 
 class WorkerHeartbeat(models.Model):

@@ -24,6 +24,12 @@ class AuditLogTable(tables.Table):
         order_by = ("-created_at",)
         empty_text = _("Aucune entrée ne correspond à ces critères.")
 
+    def render_action(self, value, record):
+        return record.action_label
+
+    def value_action(self, value, record):
+        return record.action_label
+
     def render_target_label(self, value, record):
         if record.target_type:
             return format_html("{} <span class='text-body-secondary small'>({})</span>", value, record.target_type)

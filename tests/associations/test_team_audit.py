@@ -26,6 +26,8 @@ def test_change_and_remove_role_are_audited(coordinator_client, users, associati
         ("role.change", {"role": ["viewer", "assistant"]}, users[Role.COORDINATOR].pk),
         ("role.remove", {"user": users[Role.VIEWER].email, "role": "assistant"}, users[Role.COORDINATOR].pk),
     ]
+    journal = coordinator_client.get(reverse("audit_log", args=[association.slug])).content.decode()
+    assert "Rôle modifié" in journal and "Rôle retiré" in journal
     # The removed person no longer gets in: same 404 as any outsider.
     coordinator_client.force_login(users[Role.VIEWER])
     assert coordinator_client.get(reverse("dashboard", args=[association.slug])).status_code == 404
