@@ -13,7 +13,12 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = env_str("SECRET_KEY", required=not DEBUG)
+if not DEBUG and not env_str("SECRET_KEY"):
+    raise ImproperlyConfigured(
+        "La variable d'environnement SECRET_KEY est obligatoire quand DEBUG est désactivé "
+        "(en développement : DEBUG=1 python manage.py …)."
+    )
+SECRET_KEY = env_str("SECRET_KEY")
 if DEBUG and not SECRET_KEY:
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"  # noqa: S105
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])

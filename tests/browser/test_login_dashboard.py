@@ -9,19 +9,19 @@ from playwright.sync_api import expect
 
 from associations.models import Role
 from tests.browser.conftest import PHONE_VIEWPORT, assert_no_axe_violations, login, logout, screenshot
-from tests.factories import PASSWORD, AssociationFactory, UserFactory, grant
+from tests.factories import PASSWORD, UserFactory, grant
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def alpha(db):
-    return AssociationFactory(name="CPTS Alpha", slug="alpha", population=120_000)
+def alpha(association):
+    return association
 
 
 @pytest.fixture
-def beta(db):
-    return AssociationFactory(name="CPTS Beta", slug="beta", population=20_000)
+def beta(other_association):
+    return other_association
 
 
 @pytest.fixture
