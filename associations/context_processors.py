@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from associations.models import Association, Role
-from associations.permissions import capabilities_for
+from associations.permissions import MEMBER
 
 
 def tenant(request: HttpRequest) -> dict:
@@ -14,8 +14,10 @@ def tenant(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     context: dict = {"current_association": association, "current_role": role}
     if association is not None:
-        context["can"] = capabilities_for(role)
-        context["current_role_label"] = Role(role).label if role else ""
+        context["can"] = getattr(request, "capabilities", frozenset())
+        context["current_role_label"] = (
+            "Adhérent·e" if role == MEMBER else Role(role).label if role else ""
+        )
     if user is not None and user.is_authenticated:
         # Lazy: evaluated only by templates that show the association switcher (one query).
         context["my_associations"] = Association.objects.filter(userrole__user=user).distinct().only(

@@ -112,6 +112,20 @@ class Association(models.Model):
         help_text=_("Affiché dans le champ « De » des e-mails envoyés au nom de la CPTS."),
     )
     logo = models.ImageField(_("logo"), upload_to=association_logo_path, blank=True)
+    # Membership rules (statutes differ per CPTS: every rule is a setting).
+    membership_period = models.CharField(
+        _("période d'adhésion"), max_length=10, default="civil",
+        choices=[("civil", _("Année civile")), ("rolling", _("12 mois glissants"))],
+    )
+    iban = models.CharField(_("IBAN"), max_length=34, blank=True,
+                            help_text=_("Affiché aux adhérents qui choisissent le virement."))
+    bic = models.CharField(_("BIC"), max_length=11, blank=True)
+    cheque_payee = models.CharField(_("ordre des chèques"), max_length=200, blank=True)
+    cheque_address = models.CharField(_("adresse d'envoi des chèques"), max_length=255, blank=True)
+    lapsed_review_years = models.PositiveSmallIntegerField(
+        _("revue RGPD après (années sans adhésion)"), default=3,
+        help_text=_("Les anciens adhérents sans adhésion depuis ce nombre d'années sont listés pour revue."),
+    )
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
 
     class Meta:
@@ -179,6 +193,10 @@ class UserRole(TenantModel):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="roles", verbose_name=_("utilisateur")
     )
     role = models.CharField(_("rôle"), max_length=20, choices=Role.choices)
+    is_treasurer = models.BooleanField(
+        _("trésorier·ère"), default=False,
+        help_text=_("Valide les paiements des cotisations (en attendant les mandats du bureau)."),
+    )
     created_at = models.DateTimeField(_("depuis le"), auto_now_add=True)
 
     objects = ScopedManager(association="association")
@@ -314,3 +332,15 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.last_seen:%Y-%m-%d %H:%M:%S}"
+
+
+# Membership models live in their own module; importing them here registers them with the app.
+from associations.membership.models import (  # noqa: E402, F401
+    AssociationDocument,
+    College,
+    Member,
+    Membership,
+    Payment,
+    Profession,
+    Tariff,
+)

@@ -49,3 +49,29 @@ def make_invitation(association: Association, **kwargs) -> Invitation:
     kwargs.setdefault("expires_at", Invitation.default_expiry())
     with scope(association=association):
         return Invitation.objects.create(association=association, **kwargs)
+
+
+def make_member(association: Association, **kwargs):
+    """A person member (scoped create). Pass kind="structure" and structure_name for a structure."""
+    from associations.membership.models import Member, Profession
+
+    kwargs.setdefault("first_name", "Claire")
+    kwargs.setdefault("last_name", "Dupont")
+    if kwargs.get("kind", "person") == "person":
+        kwargs.setdefault("profession", Profession.objects.get(code="medecin-generaliste"))
+    with scope(association=association):
+        member = Member(association=association, **kwargs)
+        member.full_clean()
+        member.save()
+        return member
+
+
+def set_tariffs(association: Association, person="30.00", structure="100.00", student="0.00") -> None:
+    from decimal import Decimal
+
+    from associations.membership.models import Tariff
+
+    with scope(association=association):
+        for category, amount in (("person", person), ("structure", structure), ("student", student)):
+            Tariff.objects.update_or_create(association=association, category=category,
+                                            defaults={"amount": Decimal(amount)})

@@ -1,0 +1,46 @@
+"""Background jobs about memberships: the attestation d'adhésion (PDF) generated and e-mailed."""
+
+from __future__ import annotations
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from associations.mail import build_message
+from associations.membership.models import Membership
+from associations.models import Association
+from associations.pdf import logo_data_uri, render_pdf
+from associations.tasks_base import TenantTask
+from cpts.celery import app
+
+
+def attestation_pdf(association: Association, membership: Membership) -> bytes:
+    return render_pdf("pdf/attestation.html", {
+        "association": association, "membership": membership, "member": membership.member,
+        "logo": logo_data_uri(association), "today": timezone.localdate(),
+    })
+
+
+@app.task(base=TenantTask, bind=True)
+def send_attestation(self, association: Association, membership_id: int) -> str:
+    """Generate the attestation once, store it with the membership, e-mail it once to the member."""
+    with transaction.atomic():
+        membership = (Membership.objects.select_for_update().select_related("member", "member__profession")
+                      .filter(pk=membership_id).first())
+        if membership is None or not membership.is_settled:
+            return "skipped"
+        if not membership.attestation:
+            pdf = attestation_pdf(association, membership)
+            membership.attestation.save(f"attestation-{membership.number}.pdf", ContentFile(pdf), save=False)
+            membership.save(update_fields=["attestation"])
+        member = membership.member
+        if membership.attestation_sent_at or not member.email or member.email_invalid:
+            return "stored"
+        message = build_message(association, "attestation", {"membership": membership, "member": member},
+                                [member.email])
+        with membership.attestation.open("rb") as handle:
+            message.attach(f"attestation-adhesion-{membership.number}.pdf", handle.read(), "application/pdf")
+        message.send()
+        membership.attestation_sent_at = timezone.now()
+        membership.save(update_fields=["attestation_sent_at"])
+    return "sent"
