@@ -338,6 +338,7 @@ class WorkerHeartbeat(models.Model):
 from associations.membership.models import (  # noqa: E402, F401
     AssociationDocument,
     College,
+    ImportJob,
     Member,
     Membership,
     Payment,

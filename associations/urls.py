@@ -1,6 +1,6 @@
 """URLs of one association, mounted under /a/<association_slug>/ (the tenant middleware resolves it)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from associations import views
 
@@ -15,4 +15,8 @@ urlpatterns = [
     path("journal/", views.audit_log, name="audit_log"),
     path("parametres/", views.association_settings, name="association_settings"),
     path("logo/", views.association_logo, name="association_logo"),
+    path("adherents/", include("associations.membership.urls_directory")),
+    path("adhesions/", include("associations.membership.urls_admin")),
+    path("adherents/import/", include("associations.membership.urls_import")),
+    path("mon-adhesion/", include("associations.membership.urls_space")),
 ]

@@ -30,8 +30,9 @@ from associations.forms import (
     ProfileForm,
     RoleChangeForm,
 )
+from associations.membership.selectors import membership_dashboard
 from associations.models import Association, AuditLog, Invitation, Role, User, UserRole, WorkerHeartbeat
-from associations.permissions import require
+from associations.permissions import has_capability, require
 from associations.tables import AuditLogTable
 
 # --- Outside /a/ -----------------------------------------------------------------------------
@@ -145,10 +146,11 @@ def dashboard(request: HttpRequest, association_slug: str) -> HttpResponse:
     recent = list(
         AuditLog.objects.filter(association=association).select_related(None).order_by("-created_at", "-id")[:8]
     )
+    members = membership_dashboard(association) if has_capability(request, "view_members") else None
     return render(
         request,
         "associations/dashboard.html",
-        {"roles": roles, "pending_invitations": pending_invitations, "recent": recent},
+        {"roles": roles, "pending_invitations": pending_invitations, "recent": recent, "members": members},
     )
 
 

@@ -11,6 +11,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("a/<slug:association_slug>/", include("associations.urls")),
+    # Public pages of an association (join form, renewal by personal link): no login, scoped by slug.
+    path("p/<slug:association_slug>/", include("associations.membership.urls_public")),
 ]
 
 handler403 = "django.views.defaults.permission_denied"

@@ -44,6 +44,8 @@ def users(association, other_association):
     grant(outsider, other_association, Role.COORDINATOR)
     people["outsider"] = outsider
     people["nobody"] = UserFactory(email="nobody@example.org")
+    # A health professional with a login; tests that need them linked to a Member record link it.
+    people["member"] = UserFactory(email="membre@example.org")
     return people
 
 

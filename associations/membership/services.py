@@ -443,3 +443,61 @@ def export_member_data(member: Member) -> dict[str, Any]:
         for m in member.memberships.prefetch_related("payments")
     ]
     return data
+
+
+# --- Personal renewal links ------------------------------------------------------------------
+
+RENEWAL_SALT = "associations.membership.renewal"
+RENEWAL_MAX_AGE_DAYS = 60
+
+
+def renewal_token(member: Member) -> str:
+    """A signed, expiring token good only for renewing this member's membership."""
+    from django.core import signing
+
+    return signing.dumps({"a": member.association_id, "m": member.pk}, salt=RENEWAL_SALT, compress=True)
+
+
+def renewal_url(member: Member) -> str:
+    from django.conf import settings
+    from django.urls import reverse
+
+    return settings.SITE_URL + reverse(
+        "renewal", kwargs={"association_slug": member.association.slug, "token": renewal_token(member)}
+    )
+
+
+def member_from_renewal_token(association: Association, token: str) -> tuple[Member | None, str | None]:
+    """(member, None) when the token is valid for this association, else (None, "expired"|"invalid")."""
+    from django.core import signing
+
+    try:
+        data = signing.loads(token, salt=RENEWAL_SALT, max_age=RENEWAL_MAX_AGE_DAYS * 24 * 3600)
+    except signing.SignatureExpired:
+        return None, "expired"
+    except signing.BadSignature:
+        return None, "invalid"
+    if not isinstance(data, dict) or data.get("a") != association.pk:
+        return None, "invalid"
+    member = Member.objects.filter(association=association, pk=data.get("m"), anonymized_at=None).first()
+    if member is None:
+        return None, "invalid"
+    return member, None
+
+
+def send_renewal_links(association: Association, actor: User, members: list[Member],
+                       request: HttpRequest | None = None) -> tuple[int, int]:
+    """Queue one renewal e-mail per member with an address; returns (queued, skipped without address)."""
+    from associations.membership.tasks import send_renewal_link
+
+    queued = skipped = 0
+    with transaction.atomic():
+        for member in members:
+            if not member.email or member.email_invalid or member.anonymized_at:
+                skipped += 1
+                continue
+            send_renewal_link.delay_on_commit(association.pk, member.pk)
+            queued += 1
+        audit.record(association, actor, "member.renewal_links", None, request=request,
+                     changes={"queued": queued, "skipped": skipped}, target_label=f"{queued} adhérent(s)")
+    return queued, skipped

@@ -44,3 +44,19 @@ def send_attestation(self, association: Association, membership_id: int) -> str:
         membership.attestation_sent_at = timezone.now()
         membership.save(update_fields=["attestation_sent_at"])
     return "sent"
+
+
+@app.task(base=TenantTask, bind=True)
+def send_renewal_link(self, association: Association, member_id: int) -> str:
+    """E-mail one member their personal renewal link (campaigns with outbox tracking come later)."""
+    from associations.membership.models import Member
+    from associations.membership.services import current_period, renewal_url
+
+    member = Member.objects.filter(pk=member_id, anonymized_at=None).first()
+    if member is None or not member.email or member.email_invalid:
+        return "skipped"
+    message = build_message(association, "renewal_link", {
+        "member": member, "url": renewal_url(member), "period": current_period(association),
+    }, [member.email])
+    message.send()
+    return "sent"

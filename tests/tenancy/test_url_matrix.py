@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass, field
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -17,10 +16,15 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django_scopes import scope
 
 from associations.models import Role, UserRole
-from tests.factories import make_invitation
-
-ALL = {Role.COORDINATOR, Role.ASSISTANT, Role.VIEWER}
-COORD = {Role.COORDINATOR}
+from tests.factories import make_invitation, make_member
+from tests.tenancy import (
+    matrix_core,
+    matrix_imports,
+    matrix_members,
+    matrix_membership_admin,
+    matrix_renewal,
+)
+from tests.tenancy.matrix_base import CALLERS, MEMBER, Case
 
 
 def _png() -> bytes:
@@ -34,42 +38,24 @@ def _png() -> bytes:
 PNG = _png()
 
 
-@dataclass
-class Case:
-    name: str
-    allowed: set[str]
-    method: str = "get"
-    ok: tuple[int, ...] = (200,)
-    data: dict = field(default_factory=dict)
-    pk: str | None = None  # "invitation" or "viewer_role": the object whose pk goes in the URL
+MATRIX: dict[str, Case] = {}
+PUBLIC_MATRIX: dict[str, Case] = {}  # public pages of an association under /p/<slug>/
+for _module in (matrix_core, matrix_members, matrix_membership_admin, matrix_imports, matrix_renewal):
+    overlap = set(MATRIX) & set(_module.CASES)
+    assert not overlap, f"URL names listed twice in the matrix: {overlap}"
+    MATRIX.update(_module.CASES)
+    PUBLIC_MATRIX.update(getattr(_module, "PUBLIC_CASES", {}))
 
 
-MATRIX = {
-    "dashboard": Case("dashboard", ALL),
-    "team": Case("team", {Role.COORDINATOR, Role.ASSISTANT}),
-    "invitation_create": Case("invitation_create", COORD, "post", (302,),
-                              {"email": "nouvelle@example.org", "role": Role.ASSISTANT}),
-    "invitation_resend": Case("invitation_resend", COORD, "post", (302,), pk="invitation"),
-    "invitation_revoke": Case("invitation_revoke", COORD, "post", (302,), pk="invitation"),
-    "role_remove": Case("role_remove", COORD, "post", (302,), pk="viewer_role"),
-    "role_change": Case("role_change", COORD, "post", (302,), {"role": Role.ASSISTANT}, pk="viewer_role"),
-    "audit_log": Case("audit_log", COORD),
-    "association_settings": Case("association_settings", COORD),
-    "association_logo": Case("association_logo", ALL),
-}
-
-CALLERS = ["anonymous", "nobody", "outsider", Role.VIEWER, Role.ASSISTANT, Role.COORDINATOR]
-
-
-def tenant_url_names() -> set[str]:
+def tenant_url_names(prefix: str = "a/") -> set[str]:
     names: set[str] = set()
 
     def walk(patterns, inside: bool) -> None:
         for entry in patterns:
             if isinstance(entry, URLResolver):
-                walk(entry.url_patterns, inside or str(entry.pattern).startswith("a/"))
+                walk(entry.url_patterns, inside or str(entry.pattern).startswith(prefix))
             elif isinstance(entry, URLPattern) and inside:
-                assert entry.name, f"URL {entry.pattern} under /a/ has no name"
+                assert entry.name, f"URL {entry.pattern} under /{prefix} has no name"
                 names.add(entry.name)
 
     walk(get_resolver().url_patterns, False)
@@ -77,7 +63,24 @@ def tenant_url_names() -> set[str]:
 
 
 def test_every_tenant_url_is_in_the_matrix():
-    assert tenant_url_names() == set(MATRIX), "Add every URL under /a/ to MATRIX (and only those)."
+    assert tenant_url_names("a/") == set(MATRIX), "Add every URL under /a/ to a matrix_*.py CASES (and only those)."
+    assert tenant_url_names("p/") == set(PUBLIC_MATRIX), "Add every URL under /p/ to a matrix_*.py PUBLIC_CASES."
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(PUBLIC_MATRIX))
+def test_public_tenant_urls(client, association, users, objects, name):
+    """Public pages answer anonymous visitors inside the association's scope; an unknown slug is a 404."""
+    case = PUBLIC_MATRIX[name]
+    if case.setup:
+        objects = {**objects, **case.setup(association, users)}
+    extra = case.kwargs(objects) if case.kwargs else {}
+    data = case.data(objects) if callable(case.data) else case.data
+    response = getattr(client, case.method)(reverse(name, kwargs={"association_slug": association.slug, **extra}),
+                                            data)
+    assert response.status_code in case.ok
+    unknown = client.get(reverse(name, kwargs={"association_slug": "nexiste-pas", **extra}))
+    assert unknown.status_code == 404
 
 
 @pytest.fixture
@@ -87,7 +90,9 @@ def objects(association, users):
     invitation = make_invitation(association, email="invitee@example.org")
     with scope(association=association):
         viewer_role = UserRole.objects.get(user=users[Role.VIEWER])
-    return {"invitation": invitation.pk, "viewer_role": viewer_role.pk}
+    member = make_member(association, first_name="Membre", last_name="Connecté", email=users[MEMBER].email,
+                         user=users[MEMBER])
+    return {"invitation": invitation.pk, "viewer_role": viewer_role.pk, "self_member": member.pk}
 
 
 @pytest.mark.django_db
@@ -95,18 +100,21 @@ def objects(association, users):
 @pytest.mark.parametrize("name", sorted(MATRIX))
 def test_url_role_matrix(client, association, users, objects, name, caller):
     case = MATRIX[name]
-    kwargs = {"association_slug": association.slug}
-    if case.pk:
-        kwargs["pk"] = objects[case.pk]
+    if case.setup:
+        objects = {**objects, **case.setup(association, users)}
+    kwargs = {"association_slug": association.slug, **(case.kwargs(objects) if case.kwargs else {})}
     url = reverse(name, kwargs=kwargs)
     if caller != "anonymous":
         client.force_login(users[caller])
-    response = getattr(client, case.method)(url, case.data)
+    data = case.data(objects) if callable(case.data) else case.data
+    response = getattr(client, case.method)(url, data)
     if caller == "anonymous":
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("account_login"))
     elif caller in ("nobody", "outsider"):
         assert response.status_code == 404
+    elif caller == MEMBER and MEMBER not in case.allowed:
+        assert response.status_code == 403
     elif caller in case.allowed:
         assert response.status_code in case.ok, response.content.decode()[:500]
     else:

@@ -1,0 +1,5 @@
+"""Matrix rows of the membership administration screens (filled in with the feature)."""
+
+from tests.tenancy.matrix_base import Case  # noqa: F401
+
+CASES: dict = {}
