@@ -22,5 +22,5 @@ def tenant(request: HttpRequest) -> dict:
         # Lazy: evaluated only by templates that show the association switcher (one query).
         context["my_associations"] = Association.objects.filter(userrole__user=user).distinct().only(
             "name", "slug"
-        )
+        )  # the switcher lists staff associations; members reach theirs from the picker
     return context

@@ -41,10 +41,18 @@ from associations.tables import AuditLogTable
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """After login: straight to the association when the user has one, a picker when several."""
-    associations = list(Association.objects.filter(userrole__user=request.user).distinct())
-    if len(associations) == 1:
-        return redirect("dashboard", association_slug=associations[0].slug)
-    return render(request, "associations/picker.html", {"associations": associations})
+    # Staff roles first; a health professional whose member record is linked to the account lands
+    # in their member space. Joins from Association do not go through the scoped managers.
+    staff = list(Association.objects.filter(userrole__user=request.user).distinct())
+    member_of = list(
+        Association.objects.filter(member__user=request.user, member__anonymized_at__isnull=True)
+        .exclude(pk__in=[a.pk for a in staff]).distinct()
+    )
+    if len(staff) + len(member_of) == 1:
+        if staff:
+            return redirect("dashboard", association_slug=staff[0].slug)
+        return redirect("member_space", association_slug=member_of[0].slug)
+    return render(request, "associations/picker.html", {"associations": staff, "member_associations": member_of})
 
 
 @login_required
