@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from cpts.env import env_bool, env_int, env_list, env_str, env_url
@@ -215,6 +216,10 @@ else:
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_EAGER", False)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "associations.tasks.heartbeat", "schedule": 60.0},
+    "member-statuses": {
+        "task": "associations.membership.tasks.refresh_member_statuses_everywhere",
+        "schedule": crontab(hour=3, minute=15),
+    },
 }
 
 # --- Security. Secure defaults whenever DEBUG is off; `manage.py check --deploy` is clean.

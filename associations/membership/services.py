@@ -133,7 +133,9 @@ def update_member(member: Member, actor: User | None, data: dict[str, Any],
 
 
 def refresh_status(member: Member, today: date | None = None) -> str:
-    """Derive the member's status from their memberships (resigned/struck off are decided by people)."""
+    """Derive the member's status from their memberships (resigned/struck off are decided by people):
+    up to date when a settled membership covers today, to renew when one was settled before,
+    prospect when none ever was."""
     if member.status in (MemberStatus.RESIGNED, MemberStatus.STRUCK_OFF):
         return member.status
     today = today or timezone.localdate()
@@ -141,10 +143,10 @@ def refresh_status(member: Member, today: date | None = None) -> str:
         "status", "start_date", "end_date"))
     if any(m.is_settled and m.start_date <= today <= m.end_date for m in memberships):
         status = MemberStatus.UP_TO_DATE
-    elif memberships:
-        status = MemberStatus.TO_RENEW
+    elif any(m.is_settled for m in memberships):
+        status = MemberStatus.TO_RENEW  # was a member before: their cotisation is to renew
     else:
-        status = MemberStatus.PROSPECT
+        status = MemberStatus.PROSPECT  # never paid yet (new member or applicant waiting for payment)
     if status != member.status:
         member.status = status
         member.save(update_fields=["status", "updated_at"])
@@ -501,3 +503,24 @@ def send_renewal_links(association: Association, actor: User, members: list[Memb
         audit.record(association, actor, "member.renewal_links", None, request=request,
                      changes={"queued": queued, "skipped": skipped}, target_label=f"{queued} adhérent(s)")
     return queued, skipped
+
+
+def refresh_all_statuses(association: Association, today: date | None = None) -> dict[str, int]:
+    """Bulk version of ``refresh_status`` for a whole association (three UPDATE queries), run daily
+    so that members become "à renouveler" when their period ends without anyone touching them."""
+    from django.db.models import Exists, OuterRef
+
+    today = today or timezone.localdate()
+    settled = Membership.objects.filter(member=OuterRef("pk"), status__in=[MembershipStatus.PAID,
+                                                                          MembershipStatus.EXEMPT])
+    covering = settled.filter(start_date__lte=today, end_date__gte=today)
+    members = Member.objects.filter(association=association).exclude(
+        status__in=[MemberStatus.RESIGNED, MemberStatus.STRUCK_OFF])
+    with transaction.atomic():
+        up = members.filter(Exists(covering)).exclude(status=MemberStatus.UP_TO_DATE).update(
+            status=MemberStatus.UP_TO_DATE)
+        renew = members.filter(Exists(settled), ~Exists(covering)).exclude(status=MemberStatus.TO_RENEW).update(
+            status=MemberStatus.TO_RENEW)
+        prospect = members.filter(~Exists(settled)).exclude(status=MemberStatus.PROSPECT).update(
+            status=MemberStatus.PROSPECT)
+    return {"up_to_date": up, "to_renew": renew, "prospect": prospect}

@@ -60,3 +60,19 @@ def send_renewal_link(self, association: Association, member_id: int) -> str:
     }, [member.email])
     message.send()
     return "sent"
+
+
+@app.task(base=TenantTask, bind=True)
+def refresh_member_statuses(self, association: Association) -> dict:
+    from associations.membership.services import refresh_all_statuses
+
+    return refresh_all_statuses(association)
+
+
+@app.task
+def refresh_member_statuses_everywhere() -> int:
+    """Daily (beat): one tenant task per association."""
+    ids = list(Association.objects.values_list("pk", flat=True))
+    for association_id in ids:
+        refresh_member_statuses.delay(association_id)
+    return len(ids)

@@ -48,7 +48,7 @@ def test_new_member_is_prospect_then_due_then_paid(setup, django_capture_on_comm
     membership = services.open_membership(member, coordinator, services.period_starting(association, TODAY))
     assert membership.amount_due == Decimal("30.00") and membership.status == MembershipStatus.DUE
     member.refresh_from_db()
-    assert member.status == MemberStatus.TO_RENEW
+    assert member.status == MemberStatus.PROSPECT  # not paid yet: not a member so far
     with django_capture_on_commit_callbacks(execute=True):
         services.record_payment(membership, coordinator, amount=Decimal("10.00"), method=PaymentMethod.CHEQUE,
                                 paid_on=date(2026, 3, 1))
@@ -65,6 +65,8 @@ def test_new_member_is_prospect_then_due_then_paid(setup, django_capture_on_comm
     member.refresh_from_db()
     # Status is derived against today's date: a 2026 membership makes the member up to date in 2026.
     assert services.refresh_status(member, TODAY) == MemberStatus.UP_TO_DATE
+    # A year later the 2026 cotisation no longer covers today: to renew.
+    assert services.refresh_status(member, date(2027, 2, 1)) == MemberStatus.TO_RENEW
     # The attestation PDF was generated, stored under the association and e-mailed once.
     assert membership.attestation.name.startswith(f"associations/{association.pk}/attestations/")
     assert len(mail.outbox) == 1 and mail.outbox[0].attachments[0][2] == "application/pdf"
@@ -137,7 +139,7 @@ def test_departure_is_kept_whatever_the_memberships(setup):
         services.declare_renewal(member, method="transfer", data={}, documents_accepted=True)
     services.reinstate(member, coordinator)
     member.refresh_from_db()
-    assert member.status == MemberStatus.TO_RENEW
+    assert member.status == MemberStatus.PROSPECT
 
 
 @pytest.mark.django_db
@@ -226,3 +228,22 @@ def test_tenant_parent_from_other_association_is_refused(setup, other_associatio
     member.practice_structure_id = theirs.pk
     with pytest.raises(ValidationError, match="autre association"):
         member.save()
+
+
+@pytest.mark.django_db
+def test_daily_refresh_moves_members_to_renew_when_period_ends(setup, other_association):
+    from associations.membership.tasks import refresh_member_statuses_everywhere
+
+    association, coordinator, member = setup
+    membership = services.open_membership(member, coordinator, services.period_starting(association, TODAY))
+    services.record_payment(membership, coordinator, amount=Decimal("30"), method="cheque")
+    newcomer = make_member(association, first_name="Nouveau", email="nouveau@example.org")
+    services.refresh_status(member, TODAY)
+    assert services.refresh_all_statuses(association, TODAY) == {"up_to_date": 0, "to_renew": 0, "prospect": 0}
+    assert services.refresh_all_statuses(association, date(2027, 1, 2)) == {
+        "up_to_date": 0, "to_renew": 1, "prospect": 0}
+    member.refresh_from_db()
+    newcomer.refresh_from_db()
+    assert (member.status, newcomer.status) == (MemberStatus.TO_RENEW, MemberStatus.PROSPECT)
+    # The beat entry point fans out one tenant task per association (eager in tests).
+    assert refresh_member_statuses_everywhere.apply().get() == 2
