@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_tables2 as tables
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -23,6 +24,9 @@ class AuditLogTable(tables.Table):
         attrs = {"class": "table table-sm table-hover align-middle bg-white"}
         order_by = ("-created_at",)
         empty_text = _("Aucune entrée ne correspond à ces critères.")
+
+    def value_created_at(self, value):
+        return timezone.localtime(value).strftime("%d/%m/%Y %H:%M")
 
     def render_action(self, value, record):
         return record.action_label

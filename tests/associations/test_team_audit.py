@@ -110,7 +110,7 @@ def test_audit_page_filters_by_actor_action_and_date(coordinator_client, users, 
     future = coordinator_client.get(url, {"date_from": "2099-01-01"}).context["table"]
     assert len(future.rows) == 0
     csv = coordinator_client.get(url, {"_export": "csv", "action": "member.create"})
-    assert csv.status_code == 200 and csv.content.decode().count("member.create") == 2
+    assert csv.status_code == 200 and csv.content.decode().count("Adhérent créé") == 2
 
 
 @pytest.mark.django_db
