@@ -32,22 +32,31 @@ class TenantFormMixin:
 
 
 class BootstrapMixin:
-    """Add Bootstrap classes and aria attributes to widgets; errors are shown next to each field."""
+    """Add Bootstrap classes to widgets, and error classes/aria attributes once the form is validated
+    (never during ``__init__``, so subclasses may still narrow their choices before validation)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name, field in self.fields.items():
+        for field in self.fields.values():
             widget = field.widget
             css = "form-select" if isinstance(widget, forms.Select) else (
                 "form-check-input" if isinstance(widget, forms.CheckboxInput) else "form-control"
             )
             widget.attrs.setdefault("class", css)
-            if self.is_bound and name in self.errors:
-                auto_id = self[name].auto_id
-                widget.attrs["class"] += " is-invalid"
-                widget.attrs["aria-invalid"] = "true"
-                described = [f"{auto_id}_errors"] + ([f"{auto_id}_helptext"] if field.help_text else [])
-                widget.attrs["aria-describedby"] = " ".join(described)
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            field = self.fields.get(name)
+            if field is None:
+                continue
+            auto_id = self[name].auto_id
+            attrs = field.widget.attrs
+            if "is-invalid" not in attrs.get("class", ""):
+                attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
+            attrs["aria-invalid"] = "true"
+            described = [f"{auto_id}_errors"] + ([f"{auto_id}_helptext"] if field.help_text else [])
+            attrs["aria-describedby"] = " ".join(described)
 
 
 class InvitationForm(BootstrapMixin, TenantFormMixin, forms.Form):
