@@ -298,6 +298,8 @@ AUDIT_ACTION_LABELS: dict[str, str] = {
     "member.renewal_links": _("Liens de renouvellement envoyés"),
     "member.import": _("Import d'adhérents"),
     "member.link_account": _("Compte relié à l'adhérent"),
+    "member.open_account": _("Accès à l'espace adhérent ouvert"),
+    "member.newsletter": _("Choix des lettres d'information"),
     "membership.create": _("Adhésion ouverte"),
     "membership.status": _("Statut d'adhésion modifié"),
     "membership.renew_online": _("Renouvellement en ligne"),

@@ -283,8 +283,17 @@ def association_settings(request: HttpRequest, association_slug: str) -> HttpRes
 
 @require("view_files")
 def association_logo(request: HttpRequest, association_slug: str) -> FileResponse:
-    """The logo is stored under the association's id and served only through this scoped view."""
-    logo = request.association.logo
+    """The logo is stored under the association's id and served only through scoped views."""
+    return _logo_response(request.association)
+
+
+def public_logo(request: HttpRequest, association_slug: str) -> FileResponse:
+    """Under /p/<slug>/: the logo shown on public pages and to members (not confidential)."""
+    return _logo_response(request.association)
+
+
+def _logo_response(association: Association) -> FileResponse:
+    logo = association.logo
     if not logo:
         raise Http404
     try:
