@@ -508,19 +508,20 @@ def send_renewal_links(association: Association, actor: User, members: list[Memb
 def refresh_all_statuses(association: Association, today: date | None = None) -> dict[str, int]:
     """Bulk version of ``refresh_status`` for a whole association (three UPDATE queries), run daily
     so that members become "à renouveler" when their period ends without anyone touching them."""
-    from django.db.models import Exists, OuterRef
-
     today = today or timezone.localdate()
-    settled = Membership.objects.filter(member=OuterRef("pk"), status__in=[MembershipStatus.PAID,
-                                                                          MembershipStatus.EXEMPT])
-    covering = settled.filter(start_date__lte=today, end_date__gte=today)
+    # Plain "id IN (subquery)" filters: both SQLite and PostgreSQL plan them well (a correlated
+    # EXISTS picked the wrong index on SQLite and grew with members × memberships).
+    settled = Membership.objects.filter(association=association, status__in=[MembershipStatus.PAID,
+                                                                               MembershipStatus.EXEMPT])
+    settled_ids = settled.values("member_id")
+    covering_ids = settled.filter(start_date__lte=today, end_date__gte=today).values("member_id")
     members = Member.objects.filter(association=association).exclude(
         status__in=[MemberStatus.RESIGNED, MemberStatus.STRUCK_OFF])
     with transaction.atomic():
-        up = members.filter(Exists(covering)).exclude(status=MemberStatus.UP_TO_DATE).update(
+        up = members.filter(pk__in=covering_ids).exclude(status=MemberStatus.UP_TO_DATE).update(
             status=MemberStatus.UP_TO_DATE)
-        renew = members.filter(Exists(settled), ~Exists(covering)).exclude(status=MemberStatus.TO_RENEW).update(
-            status=MemberStatus.TO_RENEW)
-        prospect = members.filter(~Exists(settled)).exclude(status=MemberStatus.PROSPECT).update(
+        renew = (members.filter(pk__in=settled_ids).exclude(pk__in=covering_ids)
+                 .exclude(status=MemberStatus.TO_RENEW).update(status=MemberStatus.TO_RENEW))
+        prospect = members.exclude(pk__in=settled_ids).exclude(status=MemberStatus.PROSPECT).update(
             status=MemberStatus.PROSPECT)
     return {"up_to_date": up, "to_renew": renew, "prospect": prospect}

@@ -1,14 +1,18 @@
 """Demo data: two fictional CPTS, an operator, coordinators, a two-association user, a bureau member
-and a health professional. Idempotent: running it again changes nothing and creates no duplicate."""
+(treasurer) and a health professional; members, memberships and payments for both CPTS (see
+``associations.membership.demo``). Idempotent: running it again changes nothing and creates no duplicate."""
 
 from __future__ import annotations
 
 from allauth.account.models import EmailAddress
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models import Count, Q
 from django_scopes import scope
 
 from associations import audit
+from associations.membership.demo import seed_association
+from associations.membership.models import Member, Membership, MembershipStatus, MemberStatus
 from associations.models import Association, Role, User, UserRole
 
 DEMO_PASSWORD = "demo-cpts-2026"
@@ -54,6 +58,10 @@ PEOPLE = [
     ("bureau@demo.cpts.fr", "Nadia", "Lefèvre", {"val-de-loire-sud": Role.VIEWER}, False),
     ("ps@demo.cpts.fr", "Thomas", "Garnier", {}, False),
 ]
+# (email, slug): staff roles that also validate payments (until governance mandates exist).
+TREASURERS = {("bureau@demo.cpts.fr", "val-de-loire-sud")}
+# The health professional account linked to a member record (lands in the member space).
+PS_EMAIL = "ps@demo.cpts.fr"
 
 
 class Command(BaseCommand):
@@ -78,17 +86,46 @@ class Command(BaseCommand):
                                                    defaults={"verified": True, "primary": True})
                 for slug, role in roles.items():
                     association = associations[slug]
+                    treasurer = (email, slug) in TREASURERS
                     with scope(association=association):
                         user_role, created = UserRole.objects.get_or_create(
-                            association=association, user=user, defaults={"role": role}
+                            association=association, user=user, defaults={"role": role, "is_treasurer": treasurer}
                         )
                         if created:
                             audit.record(association, None, "role.grant", user_role,
-                                         changes={"role": role, "source": "seed_demo"})
+                                         changes={"role": role, "source": "seed_demo",
+                                                  **({"is_treasurer": True} if treasurer else {})})
+                        elif treasurer and not user_role.is_treasurer:  # database seeded before the flag
+                            user_role.is_treasurer = True
+                            user_role.save(update_fields=["is_treasurer"])
+                            audit.record(association, None, "role.change", user_role,
+                                         changes={"is_treasurer": [False, True], "source": "seed_demo"})
+            ps_user = User.objects.get(email=PS_EMAIL)
+            for association in associations.values():
+                with scope(association=association):
+                    coordinator = (UserRole.objects.filter(association=association, role=Role.COORDINATOR)
+                                   .select_related("user").order_by("pk").first())
+                    seed_association(association, ps_user=ps_user,
+                                     validator=coordinator.user if coordinator else None)
         self.stdout.write(self.style.SUCCESS("Données de démonstration prêtes."))
         self.stdout.write(f"Mot de passe de tous les comptes de démonstration : {DEMO_PASSWORD}")
         for email, _first, _last, roles, superuser in PEOPLE:
             what = "opérateur (admin)" if superuser else ", ".join(
-                f"{Role(r).label} de {associations[s].name}" for s, r in roles.items()
-            ) or "professionnel de santé (sans rôle d'équipe)"
+                f"{Role(r).label} de {associations[s].name}" + (" (trésorier·ère)" if (email, s) in TREASURERS else "")
+                for s, r in roles.items()
+            ) or "professionnel de santé adhérent (espace adhérent de CPTS Val de Loire Sud)"
             self.stdout.write(f"  {email:38} {what}")
+        for association in associations.values():
+            with scope(association=association):
+                self.stdout.write(self.member_summary(association))
+
+    @staticmethod
+    def member_summary(association: Association) -> str:
+        counts = Member.objects.filter(association=association, anonymized_at=None).aggregate(
+            total=Count("id"),
+            up_to_date=Count("id", filter=Q(status=MemberStatus.UP_TO_DATE)),
+            to_renew=Count("id", filter=Q(status=MemberStatus.TO_RENEW)),
+        )
+        pending = Membership.objects.filter(association=association, status=MembershipStatus.PENDING).count()
+        return (f"  {association.name} : {counts['total']} adhérents, {counts['up_to_date']} à jour, "
+                f"{counts['to_renew']} à renouveler, {pending} paiement(s) en attente de validation")
