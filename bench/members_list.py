@@ -145,6 +145,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=15, help="requests per URL (median reported)")
     parser.add_argument("--status-refresh", action="store_true",
                         help="also time services.refresh_all_statuses on the 5 000-member association")
+    parser.add_argument("--profile", action="store_true",
+                        help="print a cProfile of 5 default list requests (5 000 members), then stop")
     parser.add_argument("--sql", action="store_true",
                         help="print the SQL queries (with their time) of one default list page, 5 000 members")
     args = parser.parse_args()
@@ -208,6 +210,20 @@ def main() -> None:
             with CaptureQueriesContext(connection) as captured:
                 client.get(url)
             return len(captured.captured_queries)
+
+        if args.profile:
+            import cProfile
+            import pstats
+
+            url = reverse("member_list", kwargs={"association_slug": big.slug})
+            staff.get(url)
+            profiler = cProfile.Profile()
+            profiler.enable()
+            for _ in range(5):
+                staff.get(url)
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(35)
+            return
 
         variants = [("tri par défaut", "", ""), ("?status=up_to_date", "status=up_to_date", "status__exact=up_to_date"),
                     ("?q=mar", "q=mar", "q=mar")]
