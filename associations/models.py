@@ -297,6 +297,7 @@ AUDIT_ACTION_LABELS: dict[str, str] = {
     "member.export": _("Export des données d'un adhérent"),
     "member.renewal_links": _("Liens de renouvellement envoyés"),
     "member.import": _("Import d'adhérents"),
+    "member.import_upload": _("Fichier d'import d'adhérents déposé"),
     "member.link_account": _("Compte relié à l'adhérent"),
     "member.open_account": _("Accès à l'espace adhérent ouvert"),
     "member.newsletter": _("Choix des lettres d'information"),

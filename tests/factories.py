@@ -51,10 +51,23 @@ def make_invitation(association: Association, **kwargs) -> Invitation:
         return Invitation.objects.create(association=association, **kwargs)
 
 
+def ensure_professions() -> None:
+    """Reference professions come from a data migration; transactional tests flush them: reload."""
+    import importlib
+
+    from django.apps import apps
+
+    from associations.membership.models import Profession
+
+    if not Profession.objects.exists():
+        importlib.import_module("associations.migrations.0003_professions").load(apps, None)
+
+
 def make_member(association: Association, **kwargs):
     """A person member (scoped create). Pass kind="structure" and structure_name for a structure."""
     from associations.membership.models import Member, Profession
 
+    ensure_professions()
     kwargs.setdefault("first_name", "Claire")
     kwargs.setdefault("last_name", "Dupont")
     if kwargs.get("kind", "person") == "person":
