@@ -961,7 +961,7 @@ def run_import(association: Association, job_id: int) -> str:
         job.save(update_fields=["status", "started_at", "processed_rows"])
     try:
         with transaction.atomic():
-            job = ImportJob.objects.select_for_update().select_related("created_by").get(pk=job_id)
+            job = ImportJob.objects.select_for_update(of=("self",)).select_related("created_by").get(pk=job_id)
             apply_job(association, job)
     except ImportRowsError as error:
         _fail(job_id, str(error), summarize(error.results))

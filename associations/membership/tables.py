@@ -159,6 +159,18 @@ class MemberTable(tables.Table):
                 )),
             )
 
+    # Empty values last in both directions, on SQLite and PostgreSQL alike (PostgreSQL puts NULLs
+    # first when sorting descending).
+    def _nulls_last(self, queryset, is_descending, field):
+        expression = F(field).desc(nulls_last=True) if is_descending else F(field).asc(nulls_last=True)
+        return queryset.order_by(expression, "pk"), True
+
+    def order_last_membership(self, queryset, is_descending):
+        return self._nulls_last(queryset, is_descending, "last_start")
+
+    def order_college(self, queryset, is_descending):
+        return self._nulls_last(queryset, is_descending, "college__name")
+
     # Selection checkbox (bulk actions): a real label for each box, tied to the bulk form by id.
     def render_select(self, record):
         return format_html(

@@ -25,7 +25,7 @@ def attestation_pdf(association: Association, membership: Membership) -> bytes:
 def send_attestation(self, association: Association, membership_id: int) -> str:
     """Generate the attestation once, store it with the membership, e-mail it once to the member."""
     with transaction.atomic():
-        membership = (Membership.objects.select_for_update().select_related("member", "member__profession")
+        membership = (Membership.objects.select_for_update(of=("self",)).select_related("member", "member__profession")
                       .filter(pk=membership_id).first())
         if membership is None or not membership.is_settled:
             return "skipped"
