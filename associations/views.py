@@ -3,15 +3,13 @@
 
 from __future__ import annotations
 
-import mimetypes
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_tables2 import RequestConfig
 from django_tables2.export import TableExport
 
-from associations import audit, services
+from associations import audit, files, services
 from associations.filters import AuditLogFilter
 from associations.forms import (
     AcceptInvitationForm,
@@ -293,15 +291,4 @@ def public_logo(request: HttpRequest, association_slug: str) -> FileResponse:
 
 
 def _logo_response(association: Association) -> FileResponse:
-    logo = association.logo
-    if not logo:
-        raise Http404
-    try:
-        handle = logo.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    content_type = mimetypes.guess_type(logo.name)[0] or "application/octet-stream"
-    response = FileResponse(handle, content_type=content_type)
-    response["Cache-Control"] = "private, max-age=3600"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return files.serve(association.logo, cache="private, max-age=3600")

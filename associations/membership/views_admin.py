@@ -13,17 +13,17 @@ import csv
 import io
 import json
 import re
-from pathlib import PurePosixPath
 
 from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db.models import Count, Prefetch
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from associations import files
 from associations.membership import admin_services, services
 from associations.membership.forms_admin import (
     ApplicationDecisionForm,
@@ -273,15 +273,7 @@ def association_document(request: HttpRequest, association_slug: str, pk: int) -
     """
     _require_any(request, "view_members", "member_space")
     document = get_object_or_404(AssociationDocument.objects.filter(association=request.association), pk=pk)
-    try:
-        handle = document.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    filename = PurePosixPath(document.file.name).name
-    response = FileResponse(handle, content_type="application/pdf", filename=filename)
-    response["Cache-Control"] = "private, max-age=300"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return files.serve(document.file, content_type="application/pdf", cache="private, max-age=300")
 
 
 # --- RGPD ---------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, Q, Sum
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.formats import number_format
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 from django_tables2.export import TableExport
 
+from associations import files
 from associations.membership import services
 from associations.membership.filters import MemberFilter
 from associations.membership.forms import (
@@ -314,17 +315,8 @@ def _render_detail(request: HttpRequest, member: Member, payment_form: PaymentFo
 def membership_attestation(request: HttpRequest, association_slug: str, pk: int) -> FileResponse:
     """The attestation PDF, stored under the association's id, served only through this scoped view."""
     membership = get_object_or_404(Membership.objects.filter(association=request.association), pk=pk)
-    if not membership.attestation:
-        raise Http404
-    try:
-        handle = membership.attestation.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(handle, content_type="application/pdf", as_attachment=True,
-                            filename=f"attestation-adhesion-{membership.number or membership.pk}.pdf")
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return files.serve(membership.attestation, attachment=True, content_type="application/pdf",
+                       filename=f"attestation-adhesion-{membership.number or membership.pk}.pdf")
 
 
 # --- Actions on the member page (POST only) ------------------------------------------------------

@@ -7,8 +7,6 @@ another association, a tampered or an expired one gets a clear page and changes 
 
 from __future__ import annotations
 
-import mimetypes
-import os
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -21,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from associations import files
 from associations.membership import services, space_services
 from associations.membership.forms_public import JoinForm, RenewalForm
 from associations.membership.models import (
@@ -55,16 +54,7 @@ def latest_documents(association: Association) -> list[AssociationDocument]:
 
 
 def serve_document(document: AssociationDocument) -> FileResponse:
-    try:
-        handle = document.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    filename = os.path.basename(document.file.name)
-    response = FileResponse(handle, filename=filename,
-                            content_type=mimetypes.guess_type(filename)[0] or "application/octet-stream")
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return files.serve(document.file)
 
 
 def apply_validation_error(form, error: ValidationError) -> None:

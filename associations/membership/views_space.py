@@ -9,12 +9,13 @@ import json
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from associations import files
 from associations.membership import services
 from associations.membership.forms_public import ProfileForm
 from associations.membership.models import Member, Membership, MembershipStatus
@@ -64,15 +65,8 @@ def member_attestation(request: HttpRequest, association_slug: str, pk: int) -> 
         pk=pk,
     )
     filename = f"attestation-adhesion-{membership.number or membership.pk}.pdf"
-    if membership.attestation:
-        try:
-            handle = membership.attestation.open("rb")
-        except FileNotFoundError:
-            handle = None
-        if handle is not None:
-            response = FileResponse(handle, as_attachment=True, filename=filename, content_type="application/pdf")
-            response["X-Content-Type-Options"] = "nosniff"
-            return response
+    if membership.attestation and membership.attestation.storage.exists(membership.attestation.name):
+        return files.serve(membership.attestation, attachment=True, filename=filename, content_type="application/pdf")
     # The background job has not stored it yet: build the same PDF now (nothing is written).
     membership.member = member
     response = HttpResponse(attestation_pdf(request.association, membership), content_type="application/pdf")
