@@ -74,10 +74,11 @@ def production_env(tmp_path: Path) -> dict[str, str]:
 )
 def test_missing_or_malformed_variable_stops_startup_naming_it(tmp_path, variables, named):
     result = manage(tmp_path, "check", **variables)
-    assert result.returncode != 0, result.stdout
-    assert "ImproperlyConfigured" in result.stderr
-    # The last line of the traceback is the operator-facing message; it must name the variable.
-    message = result.stderr.strip().splitlines()[-1]
+    assert result.returncode == 2, result.stdout
+    # One clean line for the operator (no traceback), naming the variable.
+    assert "Traceback" not in result.stderr
+    [message] = result.stderr.strip().splitlines()
+    assert message.startswith("Configuration invalide : ")
     assert named in message, result.stderr
     assert "La variable d'environnement" in message
 
