@@ -122,6 +122,10 @@ class Association(models.Model):
     bic = models.CharField(_("BIC"), max_length=11, blank=True)
     cheque_payee = models.CharField(_("ordre des chèques"), max_length=200, blank=True)
     cheque_address = models.CharField(_("adresse d'envoi des chèques"), max_length=255, blank=True)
+    mail_rate_per_minute = models.PositiveIntegerField(
+        _("e-mails par minute au plus"), default=600,
+        help_text=_("Limite d'envoi des campagnes et relances (selon votre fournisseur d'e-mails)."),
+    )
     lapsed_review_years = models.PositiveSmallIntegerField(
         _("revue RGPD après (années sans adhésion)"), default=3,
         help_text=_("Les anciens adhérents sans adhésion depuis ce nombre d'années sont listés pour revue."),
@@ -312,6 +316,19 @@ AUDIT_ACTION_LABELS: dict[str, str] = {
     "college.rename": _("Collège renommé"),
     "college.delete": _("Collège supprimé"),
     "document.upload": _("Document déposé"),
+    "campaign.create": _("Campagne créée"),
+    "campaign.update": _("Campagne modifiée"),
+    "campaign.schedule": _("Campagne programmée"),
+    "campaign.unschedule": _("Programmation annulée"),
+    "campaign.launch": _("Campagne lancée"),
+    "campaign.launch_failed": _("Lancement programmé impossible"),
+    "campaign.test_send": _("Envoi de test d'une campagne"),
+    "reminders.settings": _("Relances automatiques modifiées"),
+    "reminders.queue": _("Relances automatiques mises en file"),
+    "mail.retry": _("E-mails en échec remis en file"),
+    "member.unsubscribe": _("Désinscription des e-mails"),
+    "member.resubscribe": _("Réinscription aux e-mails"),
+    "member.bounce": _("Rebond d'e-mail enregistré"),
 }
 
 
@@ -362,6 +379,7 @@ class WorkerHeartbeat(models.Model):
 
 
 # Membership models live in their own module; importing them here registers them with the app.
+from associations.campaigns.models import Campaign, OutgoingMail, ReminderSchedule  # noqa: E402, F401
 from associations.membership.models import (  # noqa: E402, F401
     AssociationDocument,
     College,

@@ -32,6 +32,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "validate_payments": frozenset({Role.COORDINATOR}),
     "erase_members": frozenset({Role.COORDINATOR}),
     "member_space": frozenset({MEMBER}),
+    "view_campaigns": ALL_STAFF,
+    "manage_campaigns": EDITORS,
 }
 
 # Elected roles held through governance (today a flag on the staff role; mandates come with governance).

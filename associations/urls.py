@@ -19,4 +19,6 @@ urlpatterns = [
     path("adhesions/", include("associations.membership.urls_admin")),
     path("adherents/import/", include("associations.membership.urls_import")),
     path("mon-adhesion/", include("associations.membership.urls_space")),
+    path("campagnes/", include("associations.campaigns.urls")),
+    path("relances/", include("associations.campaigns.urls_reminders")),
 ]

@@ -12,6 +12,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.autodiscover_tasks(["associations.membership"])
 app.autodiscover_tasks(["associations.membership"], related_name="import_tasks")
+app.autodiscover_tasks(["associations.campaigns"])
 
 
 @app.on_after_configure.connect

@@ -91,7 +91,9 @@ except Exception as exc:  # dj-database-url raises ValueError / KeyError on malf
     raise ImproperlyConfigured(f"La variable d'environnement DATABASE_URL est invalide : {exc}") from None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    # WAL: the web process reads while a worker writes; NORMAL sync is safe against process crashes.
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE",
+                                       "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis (optional): broker for Celery and shared cache (rate limits).
@@ -214,11 +216,23 @@ else:
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_EAGER", False)
+
+# --- Outbox (campaigns and reminders): see associations/campaigns/outbox.py.
+OUTBOX_SWEEP_SECONDS = env_int("OUTBOX_SWEEP_SECONDS", 60)        # how often the sweep runs
+OUTBOX_STUCK_SECONDS = env_int("OUTBOX_STUCK_SECONDS", 600)       # a claim older than this is a dead worker's
+OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 60)  # first retry delay, doubled each time
+# Bearer token of the bounce webhook (POST /webhooks/rebonds/); the endpoint answers 404 while unset.
+BOUNCE_WEBHOOK_TOKEN = env_str("BOUNCE_WEBHOOK_TOKEN")
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "associations.tasks.heartbeat", "schedule": 60.0},
     "member-statuses": {
         "task": "associations.membership.tasks.refresh_member_statuses_everywhere",
         "schedule": crontab(hour=3, minute=15),
+    },
+    "outbox-sweep": {"task": "associations.campaigns.tasks.outbox_sweep", "schedule": float(OUTBOX_SWEEP_SECONDS)},
+    "membership-reminders": {
+        "task": "associations.campaigns.tasks.queue_reminders_everywhere",
+        "schedule": crontab(hour=8, minute=30),
     },
 }
 

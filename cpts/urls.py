@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from associations import views
+from associations.campaigns.views_public import bounce_webhook
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -13,6 +14,8 @@ urlpatterns = [
     path("a/<slug:association_slug>/", include("associations.urls")),
     # Public pages of an association (join form, renewal by personal link): no login, scoped by slug.
     path("p/<slug:association_slug>/", include("associations.membership.urls_public")),
+    path("p/<slug:association_slug>/e/", include("associations.campaigns.urls_public")),
+    path("webhooks/rebonds/", bounce_webhook, name="bounce_webhook"),
 ]
 
 handler403 = "django.views.defaults.permission_denied"

@@ -162,6 +162,10 @@ class Member(TenantModel):
     # Both
     email = models.EmailField(_("e-mail"), blank=True)
     email_invalid = models.BooleanField(_("adresse e-mail invalide"), default=False)
+    email_bounced_at = models.DateTimeField(_("rebond définitif le"), null=True, blank=True)
+    email_bounce_reason = models.CharField(_("motif du rebond"), max_length=255, blank=True)
+    mail_opt_out_at = models.DateTimeField(_("désinscrit des e-mails le"), null=True, blank=True,
+                                           help_text=_("Ne reçoit plus les campagnes ni les relances."))
     phone = models.CharField(_("téléphone"), max_length=30, blank=True)
     address = models.CharField(_("adresse professionnelle"), max_length=255, blank=True)
     postal_code = models.CharField(_("code postal"), max_length=5, blank=True, validators=[validate_postal_code])

@@ -18,10 +18,13 @@ from django_scopes import scope
 from associations.models import Role, UserRole
 from tests.factories import make_invitation, make_member
 from tests.tenancy import (
+    matrix_campaigns,
     matrix_core,
     matrix_imports,
     matrix_members,
     matrix_membership_admin,
+    matrix_public_mail,
+    matrix_reminders,
     matrix_renewal,
 )
 from tests.tenancy.matrix_base import CALLERS, MEMBER, Case
@@ -40,7 +43,8 @@ PNG = _png()
 
 MATRIX: dict[str, Case] = {}
 PUBLIC_MATRIX: dict[str, Case] = {}  # public pages of an association under /p/<slug>/
-for _module in (matrix_core, matrix_members, matrix_membership_admin, matrix_imports, matrix_renewal):
+for _module in (matrix_core, matrix_members, matrix_membership_admin, matrix_imports, matrix_renewal,
+                matrix_campaigns, matrix_reminders, matrix_public_mail):
     overlap = set(MATRIX) & set(_module.CASES)
     assert not overlap, f"URL names listed twice in the matrix: {overlap}"
     MATRIX.update(_module.CASES)

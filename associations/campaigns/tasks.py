@@ -1,0 +1,68 @@
+"""Background jobs of campaigns: sending the outbox, the periodic sweep, the daily reminders."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from associations import unscoped
+from associations.models import Association
+from associations.tasks_base import TenantTask
+from cpts.celery import app
+
+
+@app.task(base=TenantTask, bind=True, autoretry_for=())
+def send_outbox(self, association: Association) -> dict:
+    """Send the association's due e-mails; come back when the rate limit or a retry delay says so.
+
+    Safe to run twice at once: rows are claimed, and a claimed row is sent by one task only.
+    """
+    from associations.campaigns.outbox import send_due
+
+    report = send_due(association)
+    if report.remaining:
+        send_outbox.apply_async(args=[association.pk], countdown=max(int(report.wait) + 1, 1))
+    return {"sent": report.sent, "failed": report.failed, "retried": report.retried,
+            "cancelled": report.cancelled, "remaining": report.remaining}
+
+
+@app.task(base=TenantTask, bind=True)
+def sweep_association(self, association: Association) -> dict:
+    from associations.campaigns.outbox import due_rows, requeue_stuck
+    from associations.campaigns.services import launch_due_campaigns
+
+    requeued = requeue_stuck(association)
+    launched = launch_due_campaigns(association)
+    if requeued or due_rows(association).exists():
+        send_outbox.delay(association.pk)
+    return {"requeued": requeued, "launched": launched}
+
+
+@app.task
+def outbox_sweep() -> int:
+    """Every minute (beat): requeue rows stuck in a dead worker, launch scheduled campaigns, and make sure
+    every association with due e-mails has a sender (a lost broker message cannot strand a row)."""
+    now = timezone.now()
+    ids = unscoped.associations_with_mail_work(now, now - timedelta(seconds=settings.OUTBOX_STUCK_SECONDS))
+    for association_id in ids:
+        sweep_association.delay(association_id)
+    return len(ids)
+
+
+@app.task(base=TenantTask, bind=True)
+def queue_reminders(self, association: Association) -> int:
+    from associations.campaigns.reminders import queue_due_reminders
+
+    return queue_due_reminders(association)
+
+
+@app.task
+def queue_reminders_everywhere() -> int:
+    """Daily (beat): one tenant task per association."""
+    ids = list(Association.objects.values_list("pk", flat=True))
+    for association_id in ids:
+        queue_reminders.delay(association_id)
+    return len(ids)
+
