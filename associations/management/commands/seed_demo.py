@@ -11,6 +11,7 @@ from django.db.models import Count, Q
 from django_scopes import scope
 
 from associations import audit
+from associations.campaigns.demo import seed_campaigns
 from associations.membership.demo import seed_association
 from associations.membership.models import Member, Membership, MembershipStatus, MemberStatus
 from associations.models import Association, Role, User, UserRole
@@ -60,6 +61,8 @@ PEOPLE = [
 ]
 # (email, slug): staff roles that also validate payments (until governance mandates exist).
 TREASURERS = {("bureau@demo.cpts.fr", "val-de-loire-sud")}
+# Associations that get demo campaigns (a finished one, a scheduled one).
+CAMPAIGN_DEMO = {"val-de-loire-sud"}
 # The health professional account linked to a member record (lands in the member space).
 PS_EMAIL = "ps@demo.cpts.fr"
 
@@ -107,6 +110,8 @@ class Command(BaseCommand):
                                    .select_related("user").order_by("pk").first())
                     seed_association(association, ps_user=ps_user,
                                      validator=coordinator.user if coordinator else None)
+                    if association.slug in CAMPAIGN_DEMO:
+                        seed_campaigns(association, actor=coordinator.user if coordinator else None)
         self.stdout.write(self.style.SUCCESS("Données de démonstration prêtes."))
         self.stdout.write(f"Mot de passe de tous les comptes de démonstration : {DEMO_PASSWORD}")
         for email, _first, _last, roles, superuser in PEOPLE:
