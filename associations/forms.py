@@ -76,7 +76,7 @@ class AssociationSettingsForm(BootstrapMixin, forms.ModelForm):
         model = Association
         fields = [
             "name", "legal_name", "siret", "finess", "address", "postal_code", "city", "territory",
-            "population", "contact_email", "email_sender_name", "logo",
+            "population", "contact_email", "email_sender_name", "mail_rate_per_minute", "logo",
         ]
         widgets = {"logo": forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"})}
 

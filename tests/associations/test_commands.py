@@ -155,7 +155,9 @@ def test_seed_demo_is_idempotent_and_consistent(client):
     assert first["associations"] == 2
     assert first["users"] == 6
     assert first["roles"] == 5
-    assert first["audit"] == 2 + 5 + 2  # association.create each, role.grant per role, member.import each
+    # association.create each, role.grant per role, member.import each, and for the demo campaigns of
+    # Val de Loire Sud: campaign.create twice, campaign.launch, campaign.schedule.
+    assert first["audit"] == 2 + 5 + 2 + 4
 
     big = Association.objects.get(slug="val-de-loire-sud")
     small = Association.objects.get(slug="plateau-des-sources")
