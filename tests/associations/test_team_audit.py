@@ -57,7 +57,8 @@ def test_unknown_role_is_refused(coordinator_client, users, association):
 @pytest.mark.django_db
 def test_settings_form_validates_and_audits(coordinator_client, association):
     url = reverse("association_settings", args=[association.slug])
-    base = {"name": "CPTS Alpha", "population": "150000", "contact_email": "c@alpha.example.org"}
+    base = {"name": "CPTS Alpha", "population": "150000", "contact_email": "c@alpha.example.org",
+            "mail_rate_per_minute": "600"}
     bad = coordinator_client.post(url, {**base, "siret": "12345678901234", "finess": "XX1234567"})
     assert bad.status_code == 400
     assert "SIRET" in bad.context["form"].errors["siret"][0]
