@@ -65,7 +65,7 @@ def seed_campaigns(association: Association, *, actor: User | None, today: date 
 
     finished = Campaign.objects.create(
         association=association, name=f"Renouvellement des adhésions {previous.end.year + 1}",
-        kind=CampaignKind.RENEWAL, audience={"status": "to_renew", "period": str(previous.end.year)},
+        kind=CampaignKind.RENEWAL, audience={"period": str(previous.end.year)},
         subject="Votre adhésion {association} : renouvelez-la en une minute", body=RENEWAL_BODY,
         deadline=launch_day + timedelta(days=60), track_opens=True, track_clicks=True,
         status=CampaignStatus.LAUNCHED, launched_at=launched_at, launched_by=actor, created_by=actor,

@@ -54,7 +54,8 @@ class Campaign(TenantModel):
     launched_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                     related_name="+", verbose_name=_("lancée par"))
     targeted_count = models.PositiveIntegerField(_("destinataires"), default=0)
-    # Members matched by the filters but left out at launch: {"no_email": n, "invalid_email": n, "opted_out": n}.
+    # Members matched by the filters but left out at launch: {"no_email": n, "invalid_email": n, "opted_out": n}
+    # (and "no_consent": n for information letters, which go only to members who accepted them).
     excluded = models.JSONField(_("exclus"), default=dict, blank=True)
     last_error = models.CharField(_("dernière erreur"), max_length=255, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,

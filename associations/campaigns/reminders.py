@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from associations import audit
 from associations.campaigns import rendering
-from associations.campaigns.models import MailKind, MailStatus, OutgoingMail, ReminderSchedule, _uid
+from associations.campaigns.models import MailKind, OutgoingMail, ReminderSchedule, _uid
 from associations.campaigns.services import BULK_BATCH, Renderer, enqueue_sending
 from associations.membership.models import Member, Membership, MembershipStatus, MemberStatus
 from associations.models import Association, User
@@ -136,7 +136,8 @@ def queue_due_reminders(association: Association, today: date | None = None) -> 
         return 0
     today = today or timezone.localdate()
     renderers = {}
-    queued = 0
+    queued = skipped = 0
+    errors: dict[str, None] = {}
     with transaction.atomic():
         for offset, low, high in _windows(sorted(schedule.offsets), today):
             already = OutgoingMail.objects.filter(member=OuterRef("pk"), kind=MailKind.REMINDER,
@@ -151,15 +152,28 @@ def queue_due_reminders(association: Association, today: date | None = None) -> 
                     deadline=today, track_opens=schedule.track_opens, track_clicks=schedule.track_clicks)
             renderer = renderers[after]
             now = timezone.now()
-            rows = [OutgoingMail(association=association, kind=MailKind.REMINDER, member=member,
-                                 reminder_period_end=member.last_end, reminder_offset=offset, next_attempt_at=now,
-                                 created_at=now, **renderer.render(member, _uid(), deadline=member.last_end))
-                    for member in members]
+            rows = []
+            for member in members:
+                try:
+                    fields = renderer.render(member, _uid(), deadline=member.last_end)
+                except ServiceError as error:
+                    # One member's message cannot be written (e.g. no tariff for their category): the others
+                    # still get theirs; this one is retried tomorrow and the audit log says why.
+                    skipped += 1
+                    errors.setdefault(str(error), None)
+                    continue
+                rows.append(OutgoingMail(association=association, kind=MailKind.REMINDER, member=member,
+                                         reminder_period_end=member.last_end, reminder_offset=offset,
+                                         next_attempt_at=now, created_at=now, **fields))
             OutgoingMail.objects.bulk_create(rows, batch_size=BULK_BATCH, ignore_conflicts=True)
             queued += len(rows)
+        if queued or skipped:
+            changes = {"queued": queued}
+            if skipped:
+                changes.update(skipped=skipped, errors=list(errors))
+            audit.record(association, None, "reminders.queue", None, changes=changes,
+                         target_label=f"{queued} relance(s)" + (f", {skipped} impossible(s)" if skipped else ""))
         if queued:
-            audit.record(association, None, "reminders.queue", None, changes={"queued": queued},
-                         target_label=f"{queued} relance(s)")
             enqueue_sending(association)
     return queued
 
@@ -185,25 +199,37 @@ def step_label(offset: int) -> str:
 
 def upcoming_reminders(association: Association, today: date | None = None, days: int = UPCOMING_DAYS,
                        limit: int = 200) -> tuple[list[UpcomingReminder], int]:
-    """Reminders that the schedule will send in the next ``days`` days (two queries), and their total."""
+    """Reminders that the schedule will send in the next ``days`` days (two queries), and their total.
+
+    The same rule as ``queue_due_reminders``: a step goes out on its day, or on the first run after it
+    while it is still the latest step due (a member added late gets it today); a step whose turn has
+    passed is never sent.
+    """
     schedule = schedule_for(association)
     today = today or timezone.localdate()
     offsets = sorted(schedule.offsets)
     if not offsets:
         return [], 0
+    last_day = today + timedelta(days=days - 1)
+    windows = []  # (step, first period end that still gets it, last period end whose step day is in range)
+    for index, offset in enumerate(offsets):
+        if index + 1 < len(offsets):
+            low = today - timedelta(days=offsets[index + 1]) + timedelta(days=1)  # end + next step > today
+        else:
+            low = today - timedelta(days=offset + 6)                              # the last step's week
+        windows.append((offset, low, last_day - timedelta(days=offset)))          # end + step <= last day
     ranges = Q()
-    for offset in offsets:
-        ranges |= Q(last_end__gte=today - timedelta(days=offset), last_end__lte=today + timedelta(days=days - offset))
-    members = list(remindable_members(association).filter(ranges).select_related("profession").order_by("last_end",
-                                                                                                          "id"))
+    for _offset, low, high in windows:
+        ranges |= Q(last_end__gte=low, last_end__lte=high)
+    members = list(remindable_members(association).filter(ranges).select_related("profession")
+                   .order_by("last_end", "id"))
     sent = set(OutgoingMail.objects.filter(member__in=[m.pk for m in members], kind=MailKind.REMINDER)
-               .exclude(status=MailStatus.CANCELLED)
                .values_list("member_id", "reminder_period_end", "reminder_offset"))
     upcoming = []
     for member in members:
-        for offset in offsets:
-            day = member.last_end + timedelta(days=offset)
-            if today <= day < today + timedelta(days=days) and (member.pk, member.last_end, offset) not in sent:
+        for offset, low, high in windows:
+            if low <= member.last_end <= high and (member.pk, member.last_end, offset) not in sent:
+                day = max(member.last_end + timedelta(days=offset), today)
                 upcoming.append(UpcomingReminder(day, offset, member))
-    upcoming.sort(key=lambda item: (item.day, item.member.display_name))
+    upcoming.sort(key=lambda item: (item.day, item.member.display_name, item.offset))
     return upcoming[:limit], len(upcoming)

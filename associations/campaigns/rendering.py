@@ -16,6 +16,7 @@ import re
 import string
 from collections.abc import Callable
 from dataclasses import dataclass
+from html import unescape
 
 from django.template.loader import render_to_string
 from django.utils.html import escape
@@ -119,7 +120,9 @@ def fill_html(html: str, values: dict[str, str], link: Callable[[str], str] = la
             return f'<a href="{escape(link(raw))}" style="color:#0b5ed7;font-weight:bold">{RENEWAL_LINK_LABEL}</a>'
         return escape(raw)
 
-    html = re.sub(r'<a href="(https?://[^"]+)">', lambda m: f'<a href="{escape(link(m.group(1)))}">', html)
+    # The address in the HTML is already escaped (``&amp;``): the link gets the real one, escaped once.
+    html = re.sub(r'<a href="(https?://[^"]+)">',
+                  lambda m: f'<a href="{escape(link(unescape(m.group(1))))}">', html)
     return _SENTINEL_RE.sub(value, html)
 
 

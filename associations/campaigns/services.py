@@ -45,13 +45,14 @@ BULK_BATCH = 500
 class AudienceSummary:
     matched: int                       # members matched by the filters
     recipients: int                    # ... who will receive the message
-    excluded: dict[str, int]           # no_email, invalid_email, opted_out
+    excluded: dict[str, int]           # no_email, invalid_email, opted_out (+ no_consent for information)
     sample: list[Member] = field(default_factory=list)
 
     EXCLUSION_LABELS = {
         "no_email": "sans adresse e-mail",
         "invalid_email": "adresse invalide (rebond)",
         "opted_out": "désinscrits",
+        "no_consent": "sans accord pour les lettres d'information",
     }
 
     @property
@@ -105,16 +106,21 @@ def recipients_of(association: Association, kind: str, data: dict[str, Any]) -> 
 
 def summarize_audience(association: Association, kind: str, data: dict[str, Any], *,
                        sample: int = SAMPLE_SIZE) -> AudienceSummary:
-    """Counts (one query) and a sample of recipients (one query), whatever the audience size."""
+    """Counts (one query) and a sample of recipients (one query), whatever the audience size (plus the
+    directory filter's own query for its city choices)."""
     members = matched_members(association, data)
     has_email = ~Q(email="")
     counts = members.aggregate(
         matched=Count("id"),
         no_email=Count("id", filter=Q(email="")),
         invalid_email=Count("id", filter=has_email & Q(email_invalid=True)),
-        opted_out=Count("id", filter=has_email & Q(email_invalid=False) & _opted_out_q(kind)),
+        opted_out=Count("id", filter=has_email & Q(email_invalid=False, mail_opt_out_at__isnull=False)),
+        no_consent=Count("id", filter=has_email & Q(email_invalid=False, mail_opt_out_at__isnull=True)
+                         & _opted_out_q(kind)),
     )
     excluded = {key: counts[key] for key in ("no_email", "invalid_email", "opted_out")}
+    if kind == CampaignKind.INFO:
+        excluded["no_consent"] = counts["no_consent"]
     rows = list(members.filter(_sendable_q(kind)).select_related("profession")[:sample]) if sample else []
     return AudienceSummary(matched=counts["matched"], recipients=counts["matched"] - sum(excluded.values()),
                            excluded=excluded, sample=rows)
@@ -350,9 +356,11 @@ def launch_due_campaigns(association: Association, now: datetime | None = None) 
             launched += 1
         except ServiceError as error:
             with transaction.atomic():
-                Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.SCHEDULED).update(
-                    status=CampaignStatus.DRAFT, last_error=str(error)[:255], updated_at=now)
-                audit.record(association, None, "campaign.launch_failed", campaign, changes={"error": str(error)})
+                # Only a campaign still scheduled goes back to draft (another sweep may have launched it).
+                if Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.SCHEDULED).update(
+                        status=CampaignStatus.DRAFT, last_error=str(error)[:255], updated_at=now):
+                    audit.record(association, None, "campaign.launch_failed", campaign,
+                                 changes={"error": str(error)})
     return launched
 
 

@@ -1,5 +1,10 @@
 """Automatic reminders screens, mounted under /a/<association_slug>/relances/."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from associations.campaigns import views_reminders as views
+
+urlpatterns = [
+    path("", views.reminder_settings, name="reminder_settings"),
+    path("pause/", views.reminder_toggle, name="reminder_toggle"),
+]

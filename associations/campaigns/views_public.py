@@ -13,12 +13,19 @@ import json
 from django.conf import settings
 from django.db.models import F
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 from django_scopes import scope
 
 from associations import unscoped
@@ -101,7 +108,6 @@ def _json_error(message: str, status: int) -> JsonResponse:
 
 
 @csrf_exempt
-@require_POST
 def bounce_webhook(request: HttpRequest) -> HttpResponse:
     """``POST /webhooks/rebonds/`` with ``Authorization: Bearer <BOUNCE_WEBHOOK_TOKEN>`` and a JSON body
     ``{"email": "…", "type": "hard"|"soft", "raison": "…", "message_id": "<…>"}`` (message_id optional).
@@ -111,7 +117,9 @@ def bounce_webhook(request: HttpRequest) -> HttpResponse:
     """
     expected = settings.BOUNCE_WEBHOOK_TOKEN
     if not expected:
-        raise Http404
+        raise Http404  # whatever the method: an unconfigured endpoint does not exist
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     if not hmac.compare_digest(given.encode(), expected.encode()):
         return _json_error("Jeton d'authentification manquant ou invalide.", 401)
@@ -121,7 +129,8 @@ def bounce_webhook(request: HttpRequest) -> HttpResponse:
         return _json_error("Le corps de la requête doit être un objet JSON.", 400)
     if not isinstance(payload, dict):
         return _json_error("Le corps de la requête doit être un objet JSON.", 400)
-    email = str(payload.get("email", "")).strip()
+    email = payload.get("email")
+    email = email.strip() if isinstance(email, str) else ""
     kind = str(payload.get("type", "hard")).strip().lower()
     reason = str(payload.get("raison", payload.get("reason", "")))[:255]
     uid = str(payload.get("message_id", "")).strip("<> ").split(".")[0].split("@")[0]

@@ -123,10 +123,19 @@ def update_member(member: Member, actor: User | None, data: dict[str, Any],
     before = _snapshot(member)
     for name, value in data.items():
         setattr(member, name, value)
+    # A corrected address is a new chance: forget the bounce of the old one.
+    new_address = (member.email or "").strip().lower() != (before["email"] or "").strip().lower()
+    cleared_bounce = new_address and (member.email_invalid or member.email_bounced_at is not None)
+    if cleared_bounce:
+        bounce_before = {"email_invalid": member.email_invalid, "email_bounced_at": member.email_bounced_at,
+                         "email_bounce_reason": member.email_bounce_reason}
+        member.email_invalid, member.email_bounced_at, member.email_bounce_reason = False, None, ""
     member.full_clean()
     with transaction.atomic():
         member.save()
         changes = audit.diff(member, before, list(data))
+        if cleared_bounce:
+            changes.update(audit.diff(member, bounce_before, list(bounce_before)))
         if changes:
             audit.record(member.association, actor, action, member, changes=changes, request=request)
     return member

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from associations.campaigns import views_reminders
 from associations.membership import views_directory as views
 
 urlpatterns = [
@@ -13,6 +14,7 @@ urlpatterns = [
     path("<int:pk>/ouvrir-adhesion/", views.member_open_membership, name="member_open_membership"),
     path("<int:pk>/paiement/", views.member_record_payment, name="member_record_payment"),
     path("<int:pk>/depart/", views.member_departure, name="member_departure"),
+    path("<int:pk>/reinscrire/", views_reminders.member_resubscribe, name="member_resubscribe"),
     path("adhesions/<int:pk>/statut/", views.membership_set_status, name="membership_set_status"),
     path("adhesions/<int:pk>/attestation/", views.membership_attestation, name="membership_attestation"),
     path("paiements/<int:pk>/valider/", views.payment_validate, name="payment_validate"),

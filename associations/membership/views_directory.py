@@ -22,6 +22,7 @@ from django_tables2 import RequestConfig
 from django_tables2.export import TableExport
 
 from associations import files
+from associations.campaigns.models import OutgoingMail
 from associations.membership import services
 from associations.membership.filters import MemberFilter
 from associations.membership.forms import (
@@ -55,6 +56,7 @@ from associations.services import ServiceError
 EXPORT_FORMATS = ("csv", "xlsx")
 PER_PAGE = 50
 HISTORY_LIMIT = 100
+MAILS_LIMIT = 10
 RPPS_TAKEN = "Ce numéro RPPS est déjà celui d'un autre adhérent de l'association."
 
 def euros(amount: Decimal) -> str:
@@ -262,8 +264,8 @@ def member_detail(request: HttpRequest, association_slug: str, pk: int) -> HttpR
 
 def _render_detail(request: HttpRequest, member: Member, payment_form: PaymentForm | None = None,
                    status: int = 200) -> HttpResponse:
-    """Member page in a fixed number of queries: member, memberships, payments, history, duplicates
-    (+ practitioners of a structure, + the payment form's choices for editors)."""
+    """Member page in a fixed number of queries: member, memberships, payments, history, duplicates,
+    last e-mails (+ practitioners of a structure, + the payment form's choices for editors)."""
     association = request.association
     payments = Payment.objects.filter(association=association).select_related("validated_by")
     memberships = list(
@@ -303,6 +305,9 @@ def _render_detail(request: HttpRequest, member: Member, payment_form: PaymentFo
         "has_current": any(m.start_date == period.start for m in memberships),
         "payment_form": payment_form,
         "practitioners": practitioners,
+        "mails": list(OutgoingMail.objects.filter(association=association, member=member).select_related("campaign")
+                      .defer("body_text", "body_html", "headers", "campaign__body", "campaign__audience")
+                      .order_by("-created_at", "-id")[:MAILS_LIMIT]),
         "can_manage": can_manage,
         "can_validate": has_capability(request, "validate_payments"),
         "departed": member.status in (MemberStatus.RESIGNED, MemberStatus.STRUCK_OFF),

@@ -2,4 +2,59 @@
 
 from __future__ import annotations
 
-CASES: dict = {}
+from datetime import timedelta
+
+from django.utils import timezone
+from django_scopes import scope
+
+from tests.factories import make_member
+from tests.tenancy.matrix_base import ALL, EDITORS, Case
+
+
+def campaign_objects(association, users) -> dict:
+    """A draft, a scheduled and a launched campaign (rows queued, not sent) to one member with an address."""
+    from associations.campaigns import services
+
+    member = make_member(association, first_name="Camille", last_name="Campagne", email="camille@example.org",
+                         status="to_renew")
+    data = {"name": "Relance", "kind": "renewal", "subject": "Votre adhésion", "body": "Bonjour {prenom},",
+            "audience": {"status": "to_renew"}}
+    coordinator = users["coordinator"]
+    with scope(association=association):
+        draft = services.save_campaign(association, coordinator, data)
+        scheduled = services.save_campaign(association, coordinator, {**data, "name": "Programmée"})
+        services.schedule_campaign(scheduled, coordinator, timezone.now() + timedelta(days=2))
+        launched = services.save_campaign(association, coordinator, {**data, "name": "Lancée"})
+        services.launch_campaign(launched, coordinator)
+    return {"draft": draft.pk, "scheduled": scheduled.pk, "launched": launched.pk, "recipient": member.pk}
+
+
+SETUP = campaign_objects
+
+
+def _draft(o) -> dict:
+    return {"pk": o["draft"]}
+
+
+def _launched(o) -> dict:
+    return {"pk": o["launched"]}
+
+
+def _future(o) -> dict:
+    return {"scheduled_at": (timezone.localtime() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")}
+
+
+CASES = {
+    "campaign_list": Case(ALL, setup=SETUP),
+    "campaign_create": Case(EDITORS),
+    "campaign_audience": Case(ALL, data={"kind": "renewal", "audience-status": "to_renew"}, setup=SETUP),
+    "campaign_detail": Case(ALL, kwargs=_draft, setup=SETUP),
+    "campaign_edit": Case(EDITORS, kwargs=_draft, setup=SETUP),
+    "campaign_preview": Case(ALL, data=lambda o: {"member": o["recipient"]}, kwargs=_draft, setup=SETUP),
+    "campaign_test_send": Case(EDITORS, "post", (302,), kwargs=_draft, setup=SETUP),
+    "campaign_launch": Case(EDITORS, "post", (302,), kwargs=_draft, setup=SETUP),
+    "campaign_schedule": Case(EDITORS, "post", (302,), _future, kwargs=_draft, setup=SETUP),
+    "campaign_unschedule": Case(EDITORS, "post", (302,), kwargs=lambda o: {"pk": o["scheduled"]}, setup=SETUP),
+    "campaign_progress": Case(ALL, kwargs=_launched, setup=SETUP),
+    "campaign_recipients": Case(ALL, kwargs=_launched, setup=SETUP),
+}

@@ -31,6 +31,12 @@ def directory_objects(association, users) -> dict:
 SETUP = directory_objects
 
 
+def opted_out_member(association, users) -> dict:
+    member = make_member(association, first_name="Odile", last_name="Désinscrite", email="odile@example.org",
+                         mail_opt_out_at=timezone.now())
+    return {"opted_out": member.pk}
+
+
 def _member(o) -> dict:
     return {"pk": o["member"]}
 
@@ -52,6 +58,8 @@ CASES = {
                                   kwargs=lambda o: {"pk": o["membership"]}, setup=SETUP),
     "membership_attestation": Case(ALL, kwargs=lambda o: {"pk": o["membership"]}, setup=SETUP),
     "member_departure": Case(EDITORS, "post", (302,), {"action": "resigned"}, kwargs=_member, setup=SETUP),
+    "member_resubscribe": Case(EDITORS, "post", (302,), kwargs=lambda o: {"pk": o["opted_out"]},
+                               setup=opted_out_member),
     "member_bulk": Case(EDITORS, "post", (302,), lambda o: {"ids": [o["member"]], "action": "renewal"},
                         setup=SETUP),
 }

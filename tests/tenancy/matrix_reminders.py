@@ -2,4 +2,9 @@
 
 from __future__ import annotations
 
-CASES: dict = {}
+from tests.tenancy.matrix_base import ALL, EDITORS, Case
+
+CASES: dict = {
+    "reminder_settings": Case(ALL),
+    "reminder_toggle": Case(EDITORS, "post", (302,), {"action": "pause"}),
+}
