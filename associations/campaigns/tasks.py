@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 
 from associations import unscoped
@@ -23,9 +24,19 @@ def send_outbox(self, association: Association) -> dict:
 
     report = send_due(association)
     if report.remaining:
-        send_outbox.apply_async(args=[association.pk], countdown=max(int(report.wait) + 1, 1))
+        _come_back(association, report.wait, eager=bool(self.request.is_eager))
     return {"sent": report.sent, "failed": report.failed, "retried": report.retried,
             "cancelled": report.cancelled, "remaining": report.remaining}
+
+
+def _come_back(association: Association, wait: float, *, eager: bool) -> None:
+    """Schedule one more sender for the rows left (rate limit, retry delay). At most one is waiting per
+    association: each launch or test send starts a sender, and they must not each re-arm a chain. In eager
+    mode (tests, CELERY_EAGER) the countdown would be ignored and recurse: the periodic sweep takes over."""
+    countdown = max(int(wait) + 1, 1)
+    if eager or not cache.add(f"outbox-armed:{association.pk}", 1, timeout=countdown):
+        return
+    send_outbox.apply_async(args=[association.pk], countdown=countdown)
 
 
 @app.task(base=TenantTask, bind=True)

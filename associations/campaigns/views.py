@@ -194,8 +194,10 @@ def campaign_detail(request: HttpRequest, association_slug: str, pk: int) -> Htt
 
 
 def _excluded_display(excluded: dict) -> list[tuple[str, int]]:
-    labels = services.AudienceSummary.EXCLUSION_LABELS
-    return [(labels.get(key, key), count) for key, count in (excluded or {}).items() if count]
+    # In the labels' order: PostgreSQL's jsonb does not keep the keys' order.
+    excluded = excluded or {}
+    return [(label, excluded[key]) for key, label in services.AudienceSummary.EXCLUSION_LABELS.items()
+            if excluded.get(key)]
 
 
 @require_GET
