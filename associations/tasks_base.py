@@ -26,3 +26,11 @@ class TenantTask(DjangoTask):
         association = Association.objects.get(pk=association_id)
         with scope(association=association):
             return super().__call__(association, *args, **kwargs)
+
+
+def for_each_association(task, association_ids=None) -> int:
+    """Fan a tenant task out: one message per association (all of them by default). Returns the count."""
+    ids = list(Association.objects.values_list("pk", flat=True)) if association_ids is None else list(association_ids)
+    for association_id in ids:
+        task.delay(association_id)
+    return len(ids)

@@ -197,8 +197,28 @@ def step_label(offset: int) -> str:
     return f"{offset} jour{'s' if offset > 1 else ''} après l'échéance"
 
 
+@dataclass
+class UpcomingDay:
+    day: date
+    steps: list[str]
+    count: int
+
+
+def upcoming_by_day(association: Association, today: date | None = None,
+                    days: int = UPCOMING_DAYS) -> tuple[list[UpcomingReminder], list[UpcomingDay]]:
+    """Every reminder of the next ``days`` days (two queries) and their count per day and step: a civil-year
+    association sends hundreds on the same day, which the coordinator reads as one line."""
+    upcoming, _total = upcoming_reminders(association, today, days, limit=None)
+    summary: dict[date, dict[int, int]] = {}
+    for item in upcoming:
+        steps = summary.setdefault(item.day, {})
+        steps[item.offset] = steps.get(item.offset, 0) + 1
+    return upcoming, [UpcomingDay(day, [f"{step_label(offset)} ({count})" for offset, count in sorted(steps.items())],
+                                  sum(steps.values())) for day, steps in sorted(summary.items())]
+
+
 def upcoming_reminders(association: Association, today: date | None = None, days: int = UPCOMING_DAYS,
-                       limit: int = 200) -> tuple[list[UpcomingReminder], int]:
+                       limit: int | None = 200) -> tuple[list[UpcomingReminder], int]:
     """Reminders that the schedule will send in the next ``days`` days (two queries), and their total.
 
     The same rule as ``queue_due_reminders``: a step goes out on its day, or on the first run after it
@@ -232,4 +252,4 @@ def upcoming_reminders(association: Association, today: date | None = None, days
                 day = max(member.last_end + timedelta(days=offset), today)
                 upcoming.append(UpcomingReminder(day, offset, member))
     upcoming.sort(key=lambda item: (item.day, item.member.display_name, item.offset))
-    return upcoming[:limit], len(upcoming)
+    return (upcoming if limit is None else upcoming[:limit]), len(upcoming)

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from associations import unscoped
 from associations.models import Association
-from associations.tasks_base import TenantTask
+from associations.tasks_base import TenantTask, for_each_association
 from cpts.celery import app
 
 
@@ -57,9 +57,7 @@ def outbox_sweep() -> int:
     every association with due e-mails has a sender (a lost broker message cannot strand a row)."""
     now = timezone.now()
     ids = unscoped.associations_with_mail_work(now, now - timedelta(seconds=settings.OUTBOX_STUCK_SECONDS))
-    for association_id in ids:
-        sweep_association.delay(association_id)
-    return len(ids)
+    return for_each_association(sweep_association, ids)
 
 
 @app.task(base=TenantTask, bind=True)
@@ -72,8 +70,5 @@ def queue_reminders(self, association: Association) -> int:
 @app.task
 def queue_reminders_everywhere() -> int:
     """Daily (beat): one tenant task per association."""
-    ids = list(Association.objects.values_list("pk", flat=True))
-    for association_id in ids:
-        queue_reminders.delay(association_id)
-    return len(ids)
+    return for_each_association(queue_reminders)
 

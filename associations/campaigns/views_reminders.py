@@ -19,6 +19,7 @@ from associations.permissions import has_capability, require
 from associations.services import ServiceError
 
 RECENT_LIMIT = 50
+UPCOMING_LISTED = 200  # names listed under the per-day summary
 MAIL_BODY_FIELDS = ("body_text", "body_html", "headers")
 
 
@@ -36,7 +37,9 @@ def _render_settings(request: HttpRequest, form: ReminderScheduleForm | None = N
     can_manage = has_capability(request, "manage_campaigns")
     if form is None:
         form = ReminderScheduleForm(initial=ReminderScheduleForm.initial_for(schedule), read_only=not can_manage)
-    upcoming, upcoming_total = reminders.upcoming_reminders(association)
+    upcoming, upcoming_days = reminders.upcoming_by_day(association)
+    upcoming_total = len(upcoming)
+    upcoming = upcoming[:UPCOMING_LISTED]
     recent = recent_reminder_mails(association)
     for mail in recent:
         mail.step_label = reminders.step_label(mail.reminder_offset) if mail.reminder_offset is not None else "—"
@@ -46,6 +49,7 @@ def _render_settings(request: HttpRequest, form: ReminderScheduleForm | None = N
         "can_manage": can_manage,
         "upcoming": upcoming,
         "upcoming_total": upcoming_total,
+        "upcoming_by_day": upcoming_days,
         "upcoming_days": reminders.UPCOMING_DAYS,
         "recent": recent,
         "recent_limit": RECENT_LIMIT,

@@ -10,7 +10,7 @@ from associations.mail import build_message
 from associations.membership.models import Membership
 from associations.models import Association
 from associations.pdf import logo_data_uri, render_pdf
-from associations.tasks_base import TenantTask
+from associations.tasks_base import TenantTask, for_each_association
 from cpts.celery import app
 
 
@@ -72,7 +72,4 @@ def refresh_member_statuses(self, association: Association) -> dict:
 @app.task
 def refresh_member_statuses_everywhere() -> int:
     """Daily (beat): one tenant task per association."""
-    ids = list(Association.objects.values_list("pk", flat=True))
-    for association_id in ids:
-        refresh_member_statuses.delay(association_id)
-    return len(ids)
+    return for_each_association(refresh_member_statuses)
