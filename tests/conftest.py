@@ -64,3 +64,18 @@ def coordinator_client(client, coordinator):
 def in_scope(association):
     with scope(association=association):
         yield association
+
+
+@pytest.fixture
+def claire(association, coordinator):
+    """A member created through the service (so the history has its first row), tariffs set."""
+    from associations.membership import services
+    from associations.membership.models import Profession
+    from tests.factories import set_tariffs
+
+    set_tariffs(association)
+    with scope(association=association):
+        return services.create_member(association, coordinator, {
+            "first_name": "Claire", "last_name": "Martin", "email": "claire@exemple.fr",
+            "profession": Profession.objects.get(code="medecin-generaliste"),
+        })

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -17,7 +16,7 @@ from associations.campaigns.models import MailKind, MailStatus
 from associations.membership import services
 from associations.membership.models import Member, Profession
 from associations.models import AuditLog, Role
-from tests.factories import make_member, set_tariffs
+from tests.factories import make_member
 
 from .conftest import make_campaign, make_mail
 
@@ -27,15 +26,6 @@ RESUBSCRIBE_LABEL = "Réinscrire (à la demande de l'adhérent)"
 def url(name: str, association, **kwargs) -> str:
     return reverse(name, kwargs={"association_slug": association.slug, **kwargs})
 
-
-@pytest.fixture
-def claire(association, coordinator):
-    set_tariffs(association)
-    with scope(association=association):
-        return services.create_member(association, coordinator, {
-            "first_name": "Claire", "last_name": "Martin", "email": "claire@exemple.fr",
-            "profession": Profession.objects.get(code="medecin-generaliste"),
-        })
 
 
 def fresh(association, member) -> Member:

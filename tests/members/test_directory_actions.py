@@ -20,7 +20,6 @@ from associations.membership.models import (
     MembershipStatus,
     MemberStatus,
     Payment,
-    Profession,
     Tariff,
 )
 from associations.models import AUDIT_ACTION_LABELS, AuditLog, Role, UserRole
@@ -37,16 +36,6 @@ def login(client, users, role):
     client.force_login(users[role])
     return client
 
-
-@pytest.fixture
-def claire(association, coordinator):
-    """A member created through the service (so the history has its first row), tariffs set."""
-    set_tariffs(association)
-    with scope(association=association):
-        return services.create_member(association, coordinator, {
-            "first_name": "Claire", "last_name": "Martin", "email": "claire@exemple.fr",
-            "profession": Profession.objects.get(code="medecin-generaliste"),
-        })
 
 
 @pytest.fixture
