@@ -6,7 +6,8 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from associations.models import AUDIT_ACTION_LABELS, AuditLog, User
+from associations.models import AuditLog, User
+from associations.registries import audit_action_label
 
 
 def _association_users(request):
@@ -19,7 +20,7 @@ def _actions(request):
     if request is None or request.association is None:
         return []
     actions = AuditLog.objects.filter(association=request.association).values_list("action", flat=True)
-    return [(a, str(AUDIT_ACTION_LABELS.get(a, a))) for a in sorted(set(actions))]
+    return [(a, audit_action_label(a)) for a in sorted(set(actions))]
 
 
 class AuditLogFilter(django_filters.FilterSet):

@@ -121,4 +121,4 @@ class AcceptInvitationForm(BootstrapMixin, forms.Form):
 class ProfileForm(BootstrapMixin, forms.ModelForm):
     class Meta:
         model = User
-        fields = ["first_name", "last_name"]
+        fields = ["first_name", "last_name", "language"]

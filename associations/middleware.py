@@ -15,17 +15,37 @@ from __future__ import annotations
 
 import re
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import translation
 from django_scopes import scope, scopes_disabled
 
 from associations.models import Association, Member, UserRole
-from associations.permissions import MEMBER, capabilities_for
+from associations.permissions import MEMBER, TREASURER, capabilities_for
 
 TENANT_PATH = re.compile(r"^/a/(?P<slug>[-\w]+)/")
 PUBLIC_TENANT_PATH = re.compile(r"^/p/(?P<slug>[-\w]+)/")
 ADMIN_PATH = "/admin/"
+
+
+class UserLanguageMiddleware:
+    """Activate the language chosen in the user's profile, else ``LANGUAGE_CODE`` (French)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        language = getattr(user, "language", None) if user is not None and user.is_authenticated else None
+        if language not in dict(settings.LANGUAGES):
+            language = settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        return response
 
 
 class TenantMiddleware:
@@ -64,7 +84,7 @@ class TenantMiddleware:
                 return _not_found(request)
             request.association = association
             request.role = role
-            request.capabilities = capabilities_for(role, treasurer=treasurer)
+            request.capabilities = capabilities_for(role, elected={TREASURER} if treasurer else ())
             return self.get_response(request)
 
 

@@ -2,53 +2,36 @@
 
 Views never test roles with scattered ``if`` statements: they declare the capability they need, and
 the tenant middleware computes ``request.capabilities`` once per request from the caller's staff role,
-their treasurer flag and whether they are a member with a login.
+their elected roles and whether they are a member with a login. Capabilities live in
+``associations.registries.capabilities``; each app registers its own in ``AppConfig.ready()``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
 from associations.models import Role
+from associations.registries import capabilities
 
 MEMBER = "member"  # a health professional or structure with a login: sees only their own space
+TREASURER = "treasurer"  # elected role (today a flag on the staff role; a bureau mandate with governance)
 ALL_STAFF = frozenset({Role.COORDINATOR, Role.ASSISTANT, Role.VIEWER})
 EDITORS = frozenset({Role.COORDINATOR, Role.ASSISTANT})
-
-CAPABILITIES: dict[str, frozenset[str]] = {
-    "view_dashboard": ALL_STAFF,
-    "view_team": EDITORS,
-    "manage_team": frozenset({Role.COORDINATOR}),
-    "view_audit": frozenset({Role.COORDINATOR}),
-    "view_files": ALL_STAFF,
-    "manage_association": frozenset({Role.COORDINATOR}),
-    "view_members": ALL_STAFF,
-    "manage_members": EDITORS,
-    "import_members": EDITORS,
-    "validate_payments": frozenset({Role.COORDINATOR}),
-    "erase_members": frozenset({Role.COORDINATOR}),
-    "member_space": frozenset({MEMBER}),
-    "view_campaigns": ALL_STAFF,
-    "manage_campaigns": EDITORS,
-}
-
-# Elected roles held through governance (today a flag on the staff role; mandates come with governance).
-TREASURER_CAPABILITIES = frozenset({"validate_payments", "view_members"})
+COORDINATOR_ONLY = frozenset({Role.COORDINATOR})
 
 
-def capabilities_for(role: str | None, *, treasurer: bool = False) -> frozenset[str]:
-    granted = {name for name, roles in CAPABILITIES.items() if role in roles}
-    if treasurer and role in ALL_STAFF:
-        granted |= TREASURER_CAPABILITIES
-    return frozenset(granted)
+def capabilities_for(role: str | None, *, elected: Iterable[str] = ()) -> frozenset[str]:
+    """Every registered capability granted to a caller holding ``role`` and the ``elected`` roles."""
+    held = {role, *elected} - {None}
+    return frozenset(name for name, cap in capabilities.items() if held & cap.roles)
 
 
 def has_capability(request: HttpRequest, capability: str) -> bool:
-    if capability not in CAPABILITIES:
+    if capability not in capabilities:
         raise KeyError(f"Unknown capability {capability!r}")
     return capability in getattr(request, "capabilities", frozenset())
 
@@ -58,7 +41,7 @@ def require(capability: str) -> Callable:
 
     The tenant middleware has already answered 404 to anyone without a role in the association.
     """
-    if capability not in CAPABILITIES:
+    if capability not in capabilities:
         raise KeyError(f"Unknown capability {capability!r}")
 
     def decorator(view: Callable) -> Callable:

@@ -17,13 +17,12 @@ from django.utils import timezone
 from django_scopes import scope
 
 from associations import audit, unscoped
+from associations.errors import ServiceError
 from associations.models import Association, Invitation, Role, User, UserRole
 
+__all__ = ["ServiceError"]  # re-exported: services of every package raise it
+
 INVITATION_SALT = "associations.invitation"
-
-
-class ServiceError(Exception):
-    """A business rule refused the operation; the message is shown to the user (French)."""
 
 
 # --- Invitations -----------------------------------------------------------------------------

@@ -19,7 +19,7 @@ def associations_with_mail_work(now, stuck_before) -> list[int]:
     the periodic sweep then works on each inside its own scope."""
     from django.db.models import Q
 
-    from associations.campaigns.models import Campaign, OutgoingMail
+    from associations.models import Campaign, OutgoingMail
 
     mails = OutgoingMail._base_manager.filter(
         Q(status="queued", next_attempt_at__lte=now) | Q(status="sending", claimed_at__lt=stuck_before)
@@ -31,8 +31,7 @@ def associations_with_mail_work(now, stuck_before) -> list[int]:
 
 def associations_of_address(email: str) -> list[int]:
     """Associations that e-mailed this address or have a member with it (a bounce names only the address)."""
-    from associations.campaigns.models import OutgoingMail
-    from associations.membership.models import Member
+    from associations.models import Member, OutgoingMail
 
     sent = OutgoingMail._base_manager.filter(to_email__iexact=email).values_list("association_id", flat=True)
     members = Member._base_manager.filter(email__iexact=email).values_list("association_id", flat=True)
@@ -41,6 +40,6 @@ def associations_of_address(email: str) -> list[int]:
 
 def association_of_mail(uid: str) -> int | None:
     """The association of an outbox row named by its public uid (in a bounce report's Message-ID)."""
-    from associations.campaigns.models import OutgoingMail
+    from associations.models import OutgoingMail
 
     return OutgoingMail._base_manager.filter(uid=uid).values_list("association_id", flat=True).first()

@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.db.models import Count, Q
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -28,9 +27,9 @@ from associations.forms import (
     ProfileForm,
     RoleChangeForm,
 )
-from associations.membership.selectors import membership_dashboard
 from associations.models import Association, AuditLog, Invitation, Role, User, UserRole, WorkerHeartbeat
-from associations.permissions import has_capability, require
+from associations.permissions import require
+from associations.registries import visible_dashboard_blocks
 from associations.tables import AuditLogTable
 
 # --- Outside /a/ -----------------------------------------------------------------------------
@@ -143,21 +142,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @require("view_dashboard")
 def dashboard(request: HttpRequest, association_slug: str) -> HttpResponse:
-    association = request.association
-    roles = UserRole.objects.filter(association=association).aggregate(
-        total=Count("id"),
-        coordinators=Count("id", filter=Q(role=Role.COORDINATOR)),
-    )
-    pending_invitations = Invitation.objects.filter(Invitation.pending_q(), association=association).count()
-    recent = list(
-        AuditLog.objects.filter(association=association).select_related(None).order_by("-created_at", "-id")[:8]
-    )
-    members = membership_dashboard(association) if has_capability(request, "view_members") else None
-    return render(
-        request,
-        "associations/dashboard.html",
-        {"roles": roles, "pending_invitations": pending_invitations, "recent": recent, "members": members},
-    )
+    """The coordinator's dashboard: the blocks every app registers, those the caller may see."""
+    return render(request, "associations/dashboard.html", {"blocks": visible_dashboard_blocks(request)})
 
 
 @require("view_team")

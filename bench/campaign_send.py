@@ -117,8 +117,7 @@ def build(rows: int):
     from django_scopes import scope
 
     from associations.campaigns import services
-    from associations.membership.models import Member, Profession
-    from associations.models import Association, User
+    from associations.models import Association, Member, Profession, User
     from tests.factories import set_tariffs
 
     association = Association.objects.create(name="CPTS Banc d'envoi", slug="banc-envoi", population=120_000,
@@ -178,8 +177,8 @@ def prebuilt(association) -> list[tuple[str, str, bytes]]:
     from django.core.mail.message import sanitize_address
     from django_scopes import scope
 
-    from associations.campaigns.models import OutgoingMail
     from associations.campaigns.outbox import build_message
+    from associations.models import OutgoingMail
 
     messages = []
     with scope(association=association):

@@ -110,8 +110,7 @@ def run(args) -> None:
 
     from associations.membership import imports
     from associations.membership.import_tasks import apply_import
-    from associations.membership.models import College, ImportJob, Member, Tariff
-    from associations.models import Association, User
+    from associations.models import Association, College, ImportJob, Member, Tariff, User
 
     rng = random.Random(42)  # noqa: S311 - reproducible fake data
     association = Association.objects.create(name="CPTS Banc d'essai", slug="banc-essai", population=120_000)

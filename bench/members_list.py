@@ -52,7 +52,9 @@ def build(rng: random.Random, today: date):
     from django_scopes import scope
 
     from associations.membership.demo import FIRST_NAMES_F, FIRST_NAMES_M, LAST_NAMES, PROFESSION_SHARES, STREETS
-    from associations.membership.models import (
+    from associations.membership.services import current_period, previous_period
+    from associations.models import (
+        Association,
         College,
         Member,
         Membership,
@@ -62,8 +64,6 @@ def build(rng: random.Random, today: date):
         StructureType,
         Tariff,
     )
-    from associations.membership.services import current_period, previous_period
-    from associations.models import Association
     from associations.validators import luhn_ok
 
     professions = {p.code: p for p in Profession.objects.all()}
@@ -161,8 +161,7 @@ def main() -> None:
     from django.utils import timezone
     from django_scopes import scope
 
-    from associations.membership.models import Member
-    from associations.models import Role, User, UserRole
+    from associations.models import Member, Role, User, UserRole
 
     old_name = None
     try:

@@ -70,7 +70,7 @@ def in_scope(association):
 def claire(association, coordinator):
     """A member created through the service (so the history has its first row), tariffs set."""
     from associations.membership import services
-    from associations.membership.models import Profession
+    from associations.models import Profession
     from tests.factories import set_tariffs
 
     set_tariffs(association)

@@ -57,7 +57,7 @@ def ensure_professions() -> None:
 
     from django.apps import apps
 
-    from associations.membership.models import Profession
+    from associations.models import Profession
 
     if not Profession.objects.exists():
         importlib.import_module("associations.migrations.0003_professions").load(apps, None)
@@ -65,7 +65,7 @@ def ensure_professions() -> None:
 
 def make_member(association: Association, **kwargs):
     """A person member (scoped create). Pass kind="structure" and structure_name for a structure."""
-    from associations.membership.models import Member, Profession
+    from associations.models import Member, Profession
 
     ensure_professions()
     kwargs.setdefault("first_name", "Claire")
@@ -82,7 +82,7 @@ def make_member(association: Association, **kwargs):
 def set_tariffs(association: Association, person="30.00", structure="100.00", student="0.00") -> None:
     from decimal import Decimal
 
-    from associations.membership.models import Tariff
+    from associations.models import Tariff
 
     with scope(association=association):
         for category, amount in (("person", person), ("structure", structure), ("student", student)):

@@ -14,12 +14,20 @@ from datetime import date, datetime, time, timedelta
 from django.utils import timezone
 
 from associations import audit
-from associations.campaigns.models import Campaign, CampaignKind, CampaignStatus, MailKind, MailStatus, OutgoingMail
 from associations.campaigns.reminders import schedule_for
 from associations.campaigns.services import Renderer, recipients_of, summarize_audience
-from associations.membership.models import Member
 from associations.membership.services import previous_period
-from associations.models import Association, User
+from associations.models import (
+    Association,
+    Campaign,
+    CampaignKind,
+    CampaignStatus,
+    MailKind,
+    MailStatus,
+    Member,
+    OutgoingMail,
+    User,
+)
 
 SEED = 2027
 BOUNCE_ANSWER = "550 5.1.1 <{email}>: Recipient address rejected: User unknown in virtual mailbox table"

@@ -11,11 +11,10 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from associations.campaigns import rendering
-from associations.campaigns.models import Campaign, CampaignKind
 from associations.campaigns.selectors import Progress
 from associations.forms import BootstrapMixin, TenantFormMixin
 from associations.membership.filters import MemberFilter
-from associations.membership.models import Member, MemberStatus
+from associations.models import Campaign, CampaignKind, Member, MemberStatus
 
 AUDIENCE_PREFIX = "audience"
 AUDIENCE_FIELDS = list(MemberFilter.Meta.fields)

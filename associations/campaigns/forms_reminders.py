@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from associations.campaigns import reminders, rendering
-from associations.campaigns.models import ReminderSchedule
 from associations.forms import BootstrapMixin
+from associations.models import ReminderSchedule
 from associations.services import ServiceError
 
 TEXT_FIELDS = ("subject_before", "body_before", "subject_after", "body_after")

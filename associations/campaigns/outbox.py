@@ -52,9 +52,15 @@ from django.utils import timezone
 from psycopg import pq
 
 from associations.campaigns import mime
-from associations.campaigns.models import MailKind, MailStatus, OutgoingMail
-from associations.membership.models import Membership, MembershipStatus, MemberStatus
-from associations.models import Association
+from associations.models import (
+    Association,
+    MailKind,
+    MailStatus,
+    Membership,
+    MembershipStatus,
+    MemberStatus,
+    OutgoingMail,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -343,7 +349,7 @@ def _cancel(row: OutgoingMail, token: str, reason: str) -> None:
 def _no_longer_wanted(rows: list[OutgoingMail]) -> dict[int, str]:
     """Rows that must not go out any more (checked at send time, two queries per batch): the member
     unsubscribed, their address bounced, they left; a reminder whose member has renewed meanwhile."""
-    from associations.membership.models import Member
+    from associations.models import Member
 
     member_ids = {row.member_id for row in rows if row.member_id and row.kind != MailKind.TEST}
     if not member_ids:

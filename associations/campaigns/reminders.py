@@ -19,10 +19,19 @@ from django.utils import timezone
 
 from associations import audit
 from associations.campaigns import rendering
-from associations.campaigns.models import MailKind, OutgoingMail, ReminderSchedule, _uid
 from associations.campaigns.services import BULK_BATCH, Renderer, enqueue_sending
-from associations.membership.models import Member, Membership, MembershipStatus, MemberStatus
-from associations.models import Association, User
+from associations.models import (
+    Association,
+    MailKind,
+    Member,
+    Membership,
+    MembershipStatus,
+    MemberStatus,
+    OutgoingMail,
+    ReminderSchedule,
+    User,
+)
+from associations.models.campaigns import _uid
 from associations.services import ServiceError
 
 SETTLED = [MembershipStatus.PAID, MembershipStatus.EXEMPT]

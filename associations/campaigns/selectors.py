@@ -31,9 +31,17 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils.translation import gettext_lazy as _
 
-from associations.campaigns.models import Campaign, MailKind, MailStatus, OutgoingMail
-from associations.membership.models import College, Membership, MembershipStatus, Profession
-from associations.models import Association
+from associations.models import (
+    Association,
+    Campaign,
+    College,
+    MailKind,
+    MailStatus,
+    Membership,
+    MembershipStatus,
+    OutgoingMail,
+    Profession,
+)
 
 RENEWED_STATUSES = [MembershipStatus.PAID, MembershipStatus.EXEMPT, MembershipStatus.PENDING]
 WAITING = [MailStatus.QUEUED, MailStatus.SENDING]
@@ -238,7 +246,7 @@ def funnel_by_profession(campaign: Campaign) -> list[Funnel]:
 def describe_audience(association: Association, audience: dict[str, Any]) -> list[tuple[str, str]]:
     """The audience filters in words (label, value); at most one query per model-choice filter used."""
     from associations.membership.filters import STATUS_CHOICES, MemberFilter
-    from associations.membership.models import MemberKind
+    from associations.models import MemberKind
 
     labels = {name: str(f.label) for name, f in MemberFilter.base_filters.items()}
     result = []

@@ -20,18 +20,21 @@ from django.utils import formats, timezone, translation
 
 from associations import audit
 from associations.campaigns import rendering, tokens
-from associations.campaigns.models import (
+from associations.mail import from_address
+from associations.models import (
+    Association,
     Campaign,
     CampaignKind,
     CampaignStatus,
     MailKind,
     MailStatus,
+    Member,
+    MemberStatus,
     OutgoingMail,
-    _uid,
+    Tariff,
+    User,
 )
-from associations.mail import from_address
-from associations.membership.models import Member, MemberStatus, Tariff
-from associations.models import Association, User
+from associations.models.campaigns import _uid
 from associations.services import ServiceError
 
 SAMPLE_SIZE = 10
@@ -151,8 +154,11 @@ class Renderer:
     def __init__(self, association: Association, *, subject: str, body: str, kind_label: str,
                  deadline: date | None = None, track_opens: bool = False, track_clicks: bool = False,
                  test: bool = False):
-        for text in (subject, body):
-            rendering.validate_template(text)
+        for name, text in (("subject", subject), ("body", body)):
+            try:
+                rendering.validate_template(text)
+            except rendering.TemplateError as error:
+                raise ServiceError(str(error), field=name, code="template") from None
         self.association = association
         self.subject = subject
         self.body = body
@@ -164,7 +170,8 @@ class Renderer:
         self.needs_link = "lien_renouvellement" in used
         self.needs_amount = "montant" in used
         if "date_limite" in used and deadline is None:
-            raise ServiceError("Le message utilise {date_limite} : indiquez la date limite.")
+            raise ServiceError("Le message utilise {date_limite} : indiquez la date limite.", field="deadline",
+                               code="deadline_required")
         self.tariffs = (dict(Tariff.objects.filter(association=association).values_list("category", "amount"))
                         if self.needs_amount else {})
         self.layout = rendering.Layout.for_association(association, kind_label=kind_label)
@@ -250,7 +257,7 @@ def save_campaign(association: Association, actor: User | None, data: dict[str, 
         try:
             rendering.validate_template(data.get(name, ""))
         except rendering.TemplateError as error:
-            raise ServiceError(str(error)) from None
+            raise ServiceError(str(error), field=name, code="template") from None
     if audience_errors(association, data.get("audience") or {}):
         raise ServiceError("Les filtres de l'audience sont invalides.")
     with transaction.atomic():

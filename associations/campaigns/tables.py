@@ -9,9 +9,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from associations.campaigns.models import Campaign, CampaignKind, CampaignStatus, OutgoingMail
 from associations.campaigns.selectors import Progress
 from associations.membership.tables import ANONYMIZED_LABEL, member_activity
+from associations.models import Campaign, CampaignKind, CampaignStatus, OutgoingMail
 
 KIND_LABELS = dict(CampaignKind.choices)
 STATUS_BADGES = {

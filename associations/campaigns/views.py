@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_tables2 import RequestConfig
 from django_tables2.export import TableExport
 
-from associations.campaigns import rendering, selectors, services
+from associations.campaigns import selectors, services
 from associations.campaigns.forms import (
     DEFAULT_AUDIENCE,
     CampaignForm,
@@ -28,10 +28,9 @@ from associations.campaigns.forms import (
     placeholders_help,
     prefixed,
 )
-from associations.campaigns.models import Campaign, CampaignKind, CampaignStatus
 from associations.campaigns.rendering import PLACEHOLDERS
 from associations.campaigns.tables import CampaignTable, RecipientTable, campaign_state
-from associations.membership.models import Member
+from associations.models import Campaign, CampaignKind, CampaignStatus, Member
 from associations.permissions import has_capability, require
 from associations.services import ServiceError
 
@@ -78,21 +77,6 @@ def campaign_list(request: HttpRequest, association_slug: str) -> HttpResponse:
 # --- Create and edit -----------------------------------------------------------------------------
 
 
-def _service_error_to_form(form: CampaignForm, error: ServiceError) -> None:
-    text = str(error)
-    if text.startswith(("Champ", "Accolade")):
-        try:
-            rendering.validate_template(form.cleaned_data.get("subject", ""))
-        except rendering.TemplateError:
-            form.add_error("subject", text)
-        else:
-            form.add_error("body", text)
-    elif "{date_limite}" in text:
-        form.add_error("deadline", text)
-    else:
-        form.add_error(None, text)
-
-
 def _campaign_form(request: HttpRequest, campaign: Campaign | None) -> HttpResponse:
     association = request.association
     instance = campaign or Campaign(association=association)
@@ -106,7 +90,7 @@ def _campaign_form(request: HttpRequest, campaign: Campaign | None) -> HttpRespo
                 saved = services.save_campaign(association, request.user, form.service_data(audience_values(audience)),
                                                campaign=stored, request=request)
             except ServiceError as error:
-                _service_error_to_form(form, error)
+                error.add_to_form(form)
             else:
                 messages.success(request, f"La campagne « {saved.name} » a été enregistrée.")
                 return redirect("campaign_detail", association_slug=association.slug, pk=saved.pk)

@@ -30,9 +30,7 @@ from django_scopes import scope
 
 from associations import unscoped
 from associations.campaigns import services, tokens
-from associations.campaigns.models import MailStatus, OutgoingMail
-from associations.membership.models import Member
-from associations.models import Association
+from associations.models import Association, MailStatus, Member, OutgoingMail
 from associations.services import ServiceError
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")

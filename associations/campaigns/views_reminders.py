@@ -13,8 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from associations.campaigns import reminders
 from associations.campaigns import services as campaign_services
 from associations.campaigns.forms_reminders import ReminderScheduleForm
-from associations.campaigns.models import MailKind, OutgoingMail
-from associations.membership.models import Member
+from associations.models import MailKind, Member, OutgoingMail
 from associations.permissions import has_capability, require
 from associations.services import ServiceError
 

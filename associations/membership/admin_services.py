@@ -17,15 +17,16 @@ from django.http import HttpRequest
 from django.utils.text import get_valid_filename
 
 from associations import audit
-from associations.membership.models import (
+from associations.models import (
+    Association,
     AssociationDocument,
     College,
     DocumentKind,
     Member,
     Tariff,
     TariffCategory,
+    User,
 )
-from associations.models import Association, User
 from associations.services import ServiceError
 
 CENT = Decimal("0.01")

@@ -21,9 +21,10 @@ from decimal import Decimal
 from django.utils import timezone
 
 from associations import audit
-from associations.membership.models import (
-    ZERO,
+from associations.membership.services import Period, current_period, previous_period, refresh_all_statuses
+from associations.models import (
     ApplicationStatus,
+    Association,
     Civility,
     College,
     Member,
@@ -38,9 +39,9 @@ from associations.membership.models import (
     StructureType,
     Tariff,
     TariffCategory,
+    User,
 )
-from associations.membership.services import Period, current_period, previous_period, refresh_all_statuses
-from associations.models import Association, User
+from associations.models.membership import ZERO
 from associations.validators import luhn_ok
 
 SEED = 2026

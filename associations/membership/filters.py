@@ -8,7 +8,7 @@ from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
-from associations.membership.models import (
+from associations.models import (
     College,
     Member,
     MemberKind,

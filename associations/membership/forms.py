@@ -14,7 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes.forms import SafeModelChoiceField
 
 from associations.forms import BootstrapMixin, TenantFormMixin
-from associations.membership.models import (
+from associations.membership.services import MEMBER_FIELDS
+from associations.models import (
     College,
     Member,
     MemberKind,
@@ -23,7 +24,6 @@ from associations.membership.models import (
     PaymentMethod,
     Profession,
 )
-from associations.membership.services import MEMBER_FIELDS
 
 PERSON_FIELDS = ["civility", "first_name", "last_name", "profession", "specialty", "practice_mode", "rpps", "adeli",
                  "practice_structure", "is_student"]

@@ -16,8 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from associations.forms import BootstrapMixin
 from associations.membership.admin_services import check_pdf
-from associations.membership.models import DocumentKind, TariffCategory
-from associations.models import Association
+from associations.models import Association, DocumentKind, TariffCategory
 from associations.services import ServiceError
 
 # --- Bank details ---------------------------------------------------------------------------------

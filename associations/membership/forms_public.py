@@ -12,9 +12,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from associations.forms import BootstrapMixin
-from associations.membership.models import Member, MemberKind, Profession
 from associations.membership.payment_methods import available_methods
-from associations.models import Association
+from associations.models import Association, Member, MemberKind, Profession
 
 PERSON_FIELDS = ["civility", "first_name", "last_name", "profession", "specialty", "practice_mode",
                  "email", "phone", "address", "postal_code", "city"]

@@ -34,7 +34,8 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename
 
 from associations import audit
-from associations.membership.models import (
+from associations.models import (
+    Association,
     Civility,
     College,
     ImportJob,
@@ -43,8 +44,8 @@ from associations.membership.models import (
     PracticeMode,
     Profession,
     StructureType,
+    User,
 )
-from associations.models import Association, User
 from associations.services import ServiceError
 from associations.validators import FINESS_RE, luhn_ok
 

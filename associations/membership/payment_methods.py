@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from associations.membership.models import Membership, PaymentMethod
-from associations.models import Association
+from associations.models import Association, Membership, PaymentMethod
 
 MISSING_DETAILS_NOTE = (
     "L'association n'a pas encore publié ses coordonnées de paiement : coordonnées à demander à la coordination."

@@ -6,16 +6,17 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import Count, Q
+from django.http import HttpRequest
 
-from associations.membership.models import (
+from associations.membership.services import current_period, previous_period
+from associations.models import (
     ApplicationStatus,
+    Association,
     Member,
     Membership,
     MembershipStatus,
     MemberStatus,
 )
-from associations.membership.services import current_period, previous_period
-from associations.models import Association
 
 SETTLED = [MembershipStatus.PAID, MembershipStatus.EXEMPT]
 
@@ -78,3 +79,8 @@ def membership_dashboard(association: Association, today: date | None = None) ->
         previous_settled=renewal["previous_settled"], renewed=renewed,
         by_profession=sorted(by_profession.items(), key=lambda item: -item[1]),
     )
+
+
+def members_block(request: HttpRequest) -> dict:
+    """Dashboard block "Adhérents" (4 queries)."""
+    return {"members": membership_dashboard(request.association)}

@@ -15,9 +15,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from associations import audit
-from associations.membership.models import (
-    ZERO,
+from associations.models import (
     ApplicationStatus,
+    Association,
     Member,
     MemberKind,
     Membership,
@@ -26,8 +26,9 @@ from associations.membership.models import (
     Payment,
     PaymentMethod,
     Tariff,
+    User,
 )
-from associations.models import Association, User
+from associations.models.membership import ZERO
 from associations.services import ServiceError
 
 MEMBER_FIELDS = [

@@ -17,8 +17,7 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from associations import audit
-from associations.membership.models import Member
-from associations.models import User
+from associations.models import Member, User
 from associations.services import ServiceError
 
 

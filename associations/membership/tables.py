@@ -16,7 +16,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from associations.membership.models import (
+from associations.models import (
+    Association,
     Member,
     MemberKind,
     Membership,
@@ -24,7 +25,6 @@ from associations.membership.models import (
     MemberStatus,
     StructureType,
 )
-from associations.models import Association
 
 ANONYMIZED_LABEL = _("Adhérent anonymisé")
 

@@ -7,8 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from associations.mail import build_message
-from associations.membership.models import Membership
-from associations.models import Association
+from associations.models import Association, Membership
 from associations.pdf import logo_data_uri, render_pdf
 from associations.tasks_base import TenantTask, for_each_association
 from cpts.celery import app
@@ -49,8 +48,8 @@ def send_attestation(self, association: Association, membership_id: int) -> str:
 @app.task(base=TenantTask, bind=True)
 def send_renewal_link(self, association: Association, member_id: int) -> str:
     """E-mail one member their personal renewal link (campaigns with outbox tracking come later)."""
-    from associations.membership.models import Member
     from associations.membership.services import current_period, renewal_url
+    from associations.models import Member
 
     member = Member.objects.filter(pk=member_id, anonymized_at=None).first()
     if member is None or not member.email or member.email_invalid:

@@ -34,7 +34,7 @@ from associations.membership.forms_admin import (
     TariffForm,
     ValidatePaymentForm,
 )
-from associations.membership.models import (
+from associations.models import (
     ApplicationStatus,
     AssociationDocument,
     College,

@@ -22,7 +22,6 @@ from django_tables2 import RequestConfig
 from django_tables2.export import TableExport
 
 from associations import files
-from associations.campaigns.models import OutgoingMail
 from associations.membership import services
 from associations.membership.filters import MemberFilter
 from associations.membership.forms import (
@@ -33,15 +32,6 @@ from associations.membership.forms import (
     MemberForm,
     PaymentForm,
 )
-from associations.membership.models import (
-    ZERO,
-    Member,
-    MemberKind,
-    Membership,
-    MembershipStatus,
-    MemberStatus,
-    Payment,
-)
 from associations.membership.tables import (
     MEMBER_STATUS_BADGES,
     MEMBERSHIP_STATUS_BADGES,
@@ -49,7 +39,17 @@ from associations.membership.tables import (
     member_activity,
     member_directory_queryset,
 )
-from associations.models import AuditLog
+from associations.models import (
+    AuditLog,
+    Member,
+    MemberKind,
+    Membership,
+    MembershipStatus,
+    MemberStatus,
+    OutgoingMail,
+    Payment,
+)
+from associations.models.membership import ZERO
 from associations.permissions import has_capability, require
 from associations.services import ServiceError
 

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from associations.forms import BootstrapMixin
 from associations.membership import imports
-from associations.membership.models import ImportJob
+from associations.models import ImportJob
 from associations.permissions import require
 from associations.services import ServiceError
 

@@ -22,7 +22,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from associations import files
 from associations.membership import services, space_services
 from associations.membership.forms_public import JoinForm, RenewalForm
-from associations.membership.models import (
+from associations.membership.payment_methods import available_methods, details_missing, instructions_for
+from associations.models import (
+    Association,
     AssociationDocument,
     DocumentKind,
     Member,
@@ -33,8 +35,6 @@ from associations.membership.models import (
     Tariff,
     TariffCategory,
 )
-from associations.membership.payment_methods import available_methods, details_missing, instructions_for
-from associations.models import Association
 from associations.services import ServiceError
 
 SETTLED = (MembershipStatus.PAID, MembershipStatus.EXEMPT)

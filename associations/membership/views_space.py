@@ -18,7 +18,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from associations import files
 from associations.membership import services
 from associations.membership.forms_public import ProfileForm
-from associations.membership.models import Member, Membership, MembershipStatus
 from associations.membership.payment_methods import instructions_for
 from associations.membership.tasks import attestation_pdf
 from associations.membership.views_public import (
@@ -26,6 +25,7 @@ from associations.membership.views_public import (
     latest_documents,
     renewal_page,
 )
+from associations.models import Member, Membership, MembershipStatus
 from associations.permissions import require
 from associations.services import ServiceError
 

@@ -108,10 +108,34 @@ def test_public_signup_is_closed(client, db):
 def test_profile_edit(client, users):
     user = users[Role.VIEWER]
     client.force_login(user)
-    response = client.post(reverse("profile"), {"first_name": "Anne", "last_name": "Morel"})
+    response = client.post(reverse("profile"), {"first_name": "Anne", "last_name": "Morel", "language": "fr"})
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.get_full_name() == "Anne Morel"
+
+
+@pytest.mark.django_db
+def test_interface_is_french_whatever_the_browser_says_until_the_user_chooses_english(client, users):
+    user = users[Role.VIEWER]
+    client.force_login(user)
+    # An English browser no longer gets a mixed page: the profile decides, French by default.
+    response = client.get(reverse("profile"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert response["Content-Language"] == "fr"
+    assert '<html lang="fr">' in response.content.decode()
+    assert "Mon profil" in response.content.decode()
+    response = client.post(reverse("profile"), {"first_name": "Anne", "last_name": "Morel", "language": "en"})
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.language == "en"
+    response = client.get(reverse("profile"))
+    assert response["Content-Language"] == "en"
+    assert '<html lang="en">' in response.content.decode()
+    # Bad input: an unknown language is refused next to the field, nothing saved.
+    response = client.post(reverse("profile"), {"first_name": "Anne", "last_name": "Morel", "language": "xx"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["language"]
+    user.refresh_from_db()
+    assert user.language == "en"
 
 
 @pytest.mark.django_db

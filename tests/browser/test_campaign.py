@@ -12,9 +12,7 @@ from django.core import mail
 from django_scopes import scope
 from playwright.sync_api import expect
 
-from associations.campaigns.models import Campaign, MailStatus, OutgoingMail
-from associations.membership.models import Member, MemberStatus
-from associations.models import Role
+from associations.models import Campaign, MailStatus, Member, MemberStatus, OutgoingMail, Role
 from tests.browser.conftest import PHONE_VIEWPORT, assert_no_axe_violations, login, screenshot
 from tests.browser.test_renewal import assert_fits_the_phone
 from tests.factories import PASSWORD, AssociationFactory, UserFactory, grant, make_member, set_tariffs

@@ -15,8 +15,7 @@ from django_scopes import scope
 from playwright.sync_api import expect
 
 from associations.membership import services
-from associations.membership.models import AssociationDocument, Membership, MembershipStatus
-from associations.models import Role, User
+from associations.models import AssociationDocument, Membership, MembershipStatus, Role, User
 from tests.browser.conftest import PHONE_VIEWPORT, assert_no_axe_violations, login, screenshot
 from tests.factories import PASSWORD, AssociationFactory, UserFactory, grant, make_member, set_tariffs
 

@@ -10,8 +10,16 @@ import pytest
 from django.utils import timezone
 from django_scopes import scope
 
-from associations.campaigns.models import Campaign, MailKind, OutgoingMail
-from associations.membership.models import College, Membership, MembershipStatus, MemberStatus, Profession
+from associations.models import (
+    Campaign,
+    College,
+    MailKind,
+    Membership,
+    MembershipStatus,
+    MemberStatus,
+    OutgoingMail,
+    Profession,
+)
 from tests.factories import make_member, set_tariffs
 
 

@@ -8,9 +8,7 @@ import pytest
 from django.utils import timezone
 from django_scopes import scope
 
-from associations.campaigns.models import MailStatus
-from associations.membership.models import Member
-from associations.models import AuditLog
+from associations.models import AuditLog, MailStatus, Member
 from tests.campaigns.conftest import make_mail
 
 URL = "/webhooks/rebonds/"

@@ -20,10 +20,19 @@ from django.utils import timezone
 from django_scopes import scope
 
 from associations.campaigns import services
-from associations.campaigns.models import Campaign, CampaignStatus, MailKind, MailStatus, OutgoingMail
 from associations.membership import services as membership_services
-from associations.membership.models import Membership, MembershipStatus, Profession
-from associations.models import AuditLog, Role
+from associations.models import (
+    AuditLog,
+    Campaign,
+    CampaignStatus,
+    MailKind,
+    MailStatus,
+    Membership,
+    MembershipStatus,
+    OutgoingMail,
+    Profession,
+    Role,
+)
 from tests.factories import make_member, set_tariffs
 
 BODY = "Bonjour {prenom} {nom},\n\nVotre cotisation : {montant}.\n\n{lien_renouvellement}\n\n**Merci** !"
@@ -137,7 +146,7 @@ def test_create_stores_the_campaign_with_its_audience(coordinator_client, associ
 
 
 def test_audience_of_another_association_is_refused(coordinator_client, association, other_association, people):
-    from associations.membership.models import College
+    from associations.models import College
 
     with scope(association=other_association):
         foreign_college = College.objects.create(association=other_association, name="Ailleurs")
@@ -254,7 +263,7 @@ def test_preview_for_a_member_of_another_association_is_a_404(coordinator_client
 def test_preview_shows_a_missing_tariff_as_an_error(coordinator_client, association, coordinator, people):
     campaign = make_campaign(association, coordinator)
     with scope(association=association):
-        from associations.membership.models import Tariff
+        from associations.models import Tariff
 
         Tariff.objects.filter(association=association).delete()
     response = coordinator_client.get(url(association, "campaign_preview", pk=campaign.pk),

@@ -11,9 +11,15 @@ from django.core.management import call_command
 from django.utils import timezone
 from django_scopes import scope
 
-from associations.campaigns.models import Campaign, CampaignStatus, MailStatus, OutgoingMail, ReminderSchedule
-from associations.membership.models import Member
-from associations.models import Association
+from associations.models import (
+    Association,
+    Campaign,
+    CampaignStatus,
+    MailStatus,
+    Member,
+    OutgoingMail,
+    ReminderSchedule,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -12,10 +12,8 @@ from django.utils import timezone
 from django_scopes import scope
 
 from associations.campaigns import services as campaign_services
-from associations.campaigns.models import MailKind, MailStatus
 from associations.membership import services
-from associations.membership.models import Member, Profession
-from associations.models import AuditLog, Role
+from associations.models import AuditLog, MailKind, MailStatus, Member, Profession, Role
 from tests.factories import make_member
 
 from .conftest import make_campaign, make_mail

@@ -14,8 +14,7 @@ from django.utils import timezone
 from django_scopes import scope
 
 from associations.campaigns import outbox, services
-from associations.campaigns.models import MailKind, MailStatus, OutgoingMail
-from associations.membership.models import MembershipStatus
+from associations.models import MailKind, MailStatus, MembershipStatus, OutgoingMail
 from tests.campaigns.conftest import free_port, make_campaign, make_mail, settle
 
 

@@ -13,10 +13,8 @@ from django.utils import timezone
 from django_scopes import scope
 
 from associations.campaigns import tokens, views_public
-from associations.campaigns.models import MailStatus, OutgoingMail
 from associations.campaigns.services import Renderer
-from associations.membership.models import Member
-from associations.models import AuditLog
+from associations.models import AuditLog, MailStatus, Member, OutgoingMail
 from tests.campaigns.conftest import make_mail
 
 ONE_CLICK = "List-Unsubscribe=One-Click"

@@ -8,9 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django_scopes import scope
 
-from associations.campaigns.models import MailStatus, OutgoingMail
-from associations.membership.models import Member
-from associations.models import AuditLog
+from associations.models import AuditLog, MailStatus, Member, OutgoingMail
 from tests.factories import make_member
 
 from .conftest import make_mail

@@ -14,10 +14,8 @@ from django.utils import timezone
 from django_scopes import scope
 
 from associations.campaigns import reminders
-from associations.campaigns.models import MailKind, MailStatus, OutgoingMail, ReminderSchedule
 from associations.membership import services
-from associations.membership.models import MemberStatus
-from associations.models import AuditLog, Role
+from associations.models import AuditLog, MailKind, MailStatus, MemberStatus, OutgoingMail, ReminderSchedule, Role
 from tests.factories import make_member, set_tariffs
 
 from .conftest import make_mail, settle

@@ -10,10 +10,8 @@ from django.utils import timezone
 from django_scopes import scope
 
 from associations.campaigns import reminders
-from associations.campaigns.models import MailKind, MailStatus, OutgoingMail
 from associations.campaigns.services import long_date
-from associations.membership.models import MembershipStatus, MemberStatus
-from associations.models import AuditLog
+from associations.models import AuditLog, MailKind, MailStatus, MembershipStatus, MemberStatus, OutgoingMail
 from associations.services import ServiceError
 from tests.campaigns.conftest import settle
 from tests.factories import make_member, set_tariffs
@@ -233,7 +231,7 @@ def test_step_labels():
 
 
 def test_a_member_whose_message_cannot_be_written_does_not_block_the_others(association, reminder_members):
-    from associations.membership.models import Tariff
+    from associations.models import Tariff
 
     student = make_member(association, first_name="Etudiant", last_name="Test", email="etudiant@exemple.fr",
                           is_student=True)

@@ -11,9 +11,7 @@ from django.utils import timezone
 from django_scopes import scope
 
 from associations.campaigns import services, tokens
-from associations.campaigns.models import Campaign, CampaignStatus, MailKind, MailStatus, OutgoingMail
-from associations.membership.models import College
-from associations.models import AuditLog
+from associations.models import AuditLog, Campaign, CampaignStatus, College, MailKind, MailStatus, OutgoingMail
 from associations.services import ServiceError
 from tests.campaigns.conftest import make_campaign, settle
 
@@ -238,7 +236,7 @@ def test_date_limite_without_deadline_is_refused(association, campaign_members, 
 
 
 def test_montant_without_tariff_is_refused_naming_the_category(association, campaign_members, coordinator):
-    from associations.membership.models import Tariff
+    from associations.models import Tariff
 
     with scope(association=association):
         Tariff.objects.filter(association=association, category="structure").delete()

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_scopes import scope
 
 from associations.campaigns import tasks
-from associations.campaigns.models import CampaignStatus, MailStatus, OutgoingMail
+from associations.models import CampaignStatus, MailStatus, OutgoingMail
 from tests.campaigns.conftest import make_campaign, make_mail
 
 pytestmark = pytest.mark.django_db

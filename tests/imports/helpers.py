@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django_scopes import scope
 
-from associations.membership.models import College, ImportJob, Member
+from associations.models import College, ImportJob, Member
 
 HEADER = ["Civilité", "NOM DE FAMILLE", "Prénom", "Profession", "N° RPPS", "Courriel", "Tel", "CP", "Commune",
           "Collège", "Date d'adhésion"]

@@ -14,8 +14,7 @@ from django_scopes import scope
 
 from associations.membership import imports
 from associations.membership.import_tasks import apply_import
-from associations.membership.models import College, ImportJob, Member
-from associations.models import AuditLog
+from associations.models import AuditLog, College, ImportJob, Member
 from tests.factories import make_member
 from tests.imports.helpers import RPPS, csv_bytes, make_college, members, person, preview_job
 

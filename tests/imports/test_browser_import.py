@@ -10,8 +10,7 @@ from django_scopes import scope
 from playwright.sync_api import expect
 
 from associations.membership import imports
-from associations.membership.models import ImportJob, Member, Profession
-from associations.models import Role
+from associations.models import ImportJob, Member, Profession, Role
 from tests.browser.conftest import PHONE_VIEWPORT, assert_no_axe_violations, login, screenshot
 from tests.factories import PASSWORD, UserFactory, grant, make_member
 from tests.imports.helpers import RPPS, csv_bytes, make_college, person

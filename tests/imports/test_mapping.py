@@ -10,7 +10,7 @@ from django.urls import reverse
 from django_scopes import scope
 
 from associations.membership.imports import guess_field
-from associations.membership.models import ImportJob
+from associations.models import ImportJob
 from tests.factories import make_member
 from tests.imports.helpers import csv_bytes, last_job, members, person, upload
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django_scopes import scope
 
 from associations.membership import imports
-from associations.membership.models import Member
+from associations.models import Member
 from tests.factories import make_member
 from tests.imports.helpers import RPPS, csv_bytes, make_college, members, person, preview_job
 
@@ -27,7 +27,7 @@ def college(association):
 
 @pytest.fixture
 def existing(association, college):
-    from associations.membership.models import Profession
+    from associations.models import Profession
 
     mg = Profession.objects.get(code="medecin-generaliste")
     common = {"civility": "dr", "profession": mg, "postal_code": "37000", "city": "Tours"}

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django_scopes import scope
 
 from associations.membership import imports
-from associations.membership.models import ImportJob
+from associations.models import ImportJob
 from tests.imports.helpers import RPPS, csv_bytes, last_job, person, upload, xlsx_bytes
 
 pytestmark = pytest.mark.django_db

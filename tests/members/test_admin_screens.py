@@ -25,18 +25,19 @@ from django.utils import timezone
 from django_scopes import scope
 
 from associations.membership import services
-from associations.membership.models import (
+from associations.models import (
     ApplicationStatus,
     AssociationDocument,
+    AuditLog,
     College,
     Member,
     Membership,
     MembershipStatus,
     Payment,
     Profession,
+    Role,
     Tariff,
 )
-from associations.models import AuditLog, Role
 from tests.factories import make_member, set_tariffs
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"

@@ -16,8 +16,7 @@ from django.urls import reverse
 from django_scopes import scope
 
 from associations.membership import services
-from associations.membership.models import College, MembershipStatus, Profession
-from associations.models import Role
+from associations.models import College, MembershipStatus, Profession, Role
 from tests.factories import make_member, set_tariffs
 
 VALID_RPPS = "10003456786"   # passes the Luhn check

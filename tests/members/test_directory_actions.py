@@ -13,16 +13,19 @@ from django.utils import timezone
 from django_scopes import scope
 
 from associations.membership import services
-from associations.membership.models import (
+from associations.models import (
+    AuditLog,
     College,
     Member,
     Membership,
     MembershipStatus,
     MemberStatus,
     Payment,
+    Role,
     Tariff,
+    UserRole,
 )
-from associations.models import AUDIT_ACTION_LABELS, AuditLog, Role, UserRole
+from associations.registries import audit_action_label
 from tests.factories import make_member, set_tariffs
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -73,7 +76,7 @@ def test_member_page_shows_memberships_payments_and_history(client, association,
     assert url("payment_validate", association, pk=payments(association)[0].pk) in html
     # History: this member's rows (creation, membership, payment), not the other member's.
     for action in ("member.create", "membership.create", "payment.record"):
-        assert f"<strong>{AUDIT_ACTION_LABELS[action]}</strong>" in html
+        assert f"<strong>{audit_action_label(action)}</strong>" in html
     assert "Autre PERSONNE" not in html
     # Editors' actions: current period already open, so no "Ouvrir l'adhésion" button.
     assert url("member_record_payment", association, pk=claire.pk) in html
@@ -116,7 +119,7 @@ def test_member_page_queries_do_not_grow(coordinator_client, association, coordi
             services.record_payment(old, coordinator, amount=Decimal("20"), method="transfer")
     with django_assert_num_queries(len(small.captured_queries)):
         response = coordinator_client.get(page)
-    assert response.content.decode().count(f"<strong>{AUDIT_ACTION_LABELS['payment.record']}</strong>") == 9
+    assert response.content.decode().count(f"<strong>{audit_action_label('payment.record')}</strong>") == 9
 
 
 def test_other_associations_ids_are_404(coordinator_client, association, other_association, users):

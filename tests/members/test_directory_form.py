@@ -10,8 +10,7 @@ from django.urls import reverse
 from django_scopes import scope
 
 from associations.membership.forms import MemberForm
-from associations.membership.models import College, Member, MemberKind, Profession
-from associations.models import AuditLog
+from associations.models import AuditLog, College, Member, MemberKind, Profession
 from tests.factories import make_member
 
 VALID_RPPS = "10003456786"

@@ -15,8 +15,10 @@ from django_scopes import scope, scopes_disabled
 
 from associations.membership import services
 from associations.membership.demo import PROFESSION_SHARES, VAL_DE_LOIRE_SUD, iban_ok
-from associations.membership.models import (
+from associations.models import (
     ApplicationStatus,
+    Association,
+    AuditLog,
     College,
     Member,
     MemberKind,
@@ -26,8 +28,9 @@ from associations.membership.models import (
     Payment,
     StructureType,
     Tariff,
+    User,
+    UserRole,
 )
-from associations.models import Association, AuditLog, User, UserRole
 from associations.validators import luhn_ok
 
 pytestmark = pytest.mark.django_db

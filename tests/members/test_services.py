@@ -11,13 +11,13 @@ from django.core.exceptions import ValidationError
 from django_scopes import scope
 
 from associations.membership import services
-from associations.membership.models import (
+from associations.models import (
     ApplicationStatus,
+    AuditLog,
     MembershipStatus,
     MemberStatus,
     PaymentMethod,
 )
-from associations.models import AuditLog
 from associations.services import ServiceError
 from tests.factories import make_member, set_tariffs
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django_scopes import scope
 
 from associations.membership import services
-from associations.membership.models import AssociationDocument, Profession
+from associations.models import AssociationDocument, Profession
 from tests.factories import make_member, set_tariffs
 
 IBAN = "FR7630006000011234567890189"

@@ -6,8 +6,7 @@ import pytest
 from django.urls import reverse
 from django_scopes import scope
 
-from associations.membership.models import ApplicationStatus, Member, Membership, MembershipStatus
-from associations.models import AuditLog
+from associations.models import ApplicationStatus, AuditLog, Member, Membership, MembershipStatus
 from tests.factories import make_member
 from tests.renewal.conftest import IBAN, profession, text
 
@@ -126,7 +125,7 @@ def test_errors_in_the_fields_of_the_other_kind_are_ignored(client, alpha):
 def test_join_page_links_the_latest_documents_which_anyone_may_read(client, alpha, documents, other_association):
     from django.core.files.base import ContentFile
 
-    from associations.membership.models import AssociationDocument
+    from associations.models import AssociationDocument
 
     page = text(client.get(JOIN))
     for kind in ("statutes", "rules", "privacy"):

@@ -15,8 +15,7 @@ from django.urls import reverse
 from django_scopes import scope
 
 from associations.membership import services
-from associations.membership.models import Member, Membership, MembershipStatus, PaymentMethod
-from associations.models import AuditLog
+from associations.models import AuditLog, Member, Membership, MembershipStatus, PaymentMethod
 from tests.factories import make_member, set_tariffs
 from tests.renewal.conftest import IBAN, renewal_data, text
 

@@ -15,8 +15,7 @@ from django.utils import timezone
 from django_scopes import scope
 
 from associations.membership import services
-from associations.membership.models import Member, Membership, MembershipStatus, MemberStatus, PaymentMethod
-from associations.models import AuditLog, User
+from associations.models import AuditLog, Member, Membership, MembershipStatus, MemberStatus, PaymentMethod, User
 from tests.factories import UserFactory, make_member, set_tariffs
 from tests.renewal.conftest import IBAN, renewal_data, renewal_path, text
 
@@ -222,7 +221,7 @@ def test_documents_are_served_with_a_valid_token_only(client, alpha, other_assoc
     # A document of another association is unknown here, even with a valid token.
     from django.core.files.base import ContentFile
 
-    from associations.membership.models import AssociationDocument
+    from associations.models import AssociationDocument
 
     with scope(association=other_association):
         foreign = AssociationDocument(association=other_association, kind="rules")

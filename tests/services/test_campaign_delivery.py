@@ -26,8 +26,7 @@ from django.db import connection
 from django_scopes import scope
 
 from associations.campaigns import services
-from associations.campaigns.models import MailStatus, OutgoingMail
-from associations.membership.models import Member, Profession
+from associations.models import MailStatus, Member, OutgoingMail, Profession
 from cpts.celery import app as celery_app
 from tests.factories import AssociationFactory, UserFactory, ensure_professions, set_tariffs
 from tests.smtp_server import SMTPTestServer, free_port

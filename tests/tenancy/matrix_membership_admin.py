@@ -19,7 +19,7 @@ PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>
 def membership_admin_objects(association, users) -> dict:
     """A pending membership, a pending application, an unused collège, a statutes PDF, a lapsed member."""
     from associations.membership import services
-    from associations.membership.models import AssociationDocument, College, Profession
+    from associations.models import AssociationDocument, College, Profession
 
     set_tariffs(association)
     renewing = make_member(association, first_name="Paul", last_name="Attente", email="paul@example.org")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django_scopes import scope
 
 from associations.campaigns import tokens
-from associations.campaigns.models import MailKind, MailStatus, OutgoingMail
+from associations.models import MailKind, MailStatus, OutgoingMail
 from tests.factories import make_member
 from tests.tenancy.matrix_base import Case
 

@@ -9,7 +9,7 @@ from django.core.files.base import ContentFile
 from django_scopes import scope
 
 from associations.membership import services
-from associations.membership.models import AssociationDocument, Member, PaymentMethod
+from associations.models import AssociationDocument, Member, PaymentMethod
 from tests.factories import make_member, set_tariffs
 from tests.tenancy.matrix_base import MEMBER, Case
 

@@ -13,8 +13,7 @@ from django_scopes import scope
 from associations import audit
 from associations.campaigns.demo import seed_campaigns
 from associations.membership.demo import seed_association
-from associations.membership.models import Member, Membership, MembershipStatus, MemberStatus
-from associations.models import Association, Role, User, UserRole
+from associations.models import Association, Member, Membership, MembershipStatus, MemberStatus, Role, User, UserRole
 
 DEMO_PASSWORD = "demo-cpts-2026"
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
-from associations.models import TenantModel
+from associations.models.tenant import TenantModel
 
 
 class CampaignKind(models.TextChoices):

@@ -49,6 +49,10 @@ class User(AbstractUser):
 
     username = None
     email = models.EmailField(_("adresse e-mail"), unique=True)
+    language = models.CharField(
+        _("langue de l'interface"), max_length=8, choices=settings.LANGUAGES, default="fr",
+        help_text=_("Le français est la langue de la plateforme ; l'anglais est proposé pour les pages traduites."),
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -277,116 +281,3 @@ class Invitation(TenantModel):
     @staticmethod
     def pending_q() -> models.Q:
         return models.Q(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now())
-
-
-AUDIT_ACTION_LABELS: dict[str, str] = {
-    "association.create": _("Création de l'association"),
-    "association.update": _("Modification de l'association"),
-    "invitation.create": _("Invitation envoyée"),
-    "invitation.resend": _("Invitation renvoyée"),
-    "invitation.revoke": _("Invitation révoquée"),
-    "invitation.accept": _("Invitation acceptée"),
-    "role.grant": _("Rôle attribué"),
-    "role.change": _("Rôle modifié"),
-    "role.remove": _("Rôle retiré"),
-    "member.create": _("Adhérent créé"),
-    "member.update": _("Adhérent modifié"),
-    "member.self_update": _("Données corrigées par l'adhérent"),
-    "member.departure": _("Départ (démission ou radiation)"),
-    "member.reinstate": _("Adhérent réintégré"),
-    "member.apply": _("Demande d'adhésion en ligne"),
-    "member.application_accept": _("Demande d'adhésion acceptée"),
-    "member.application_refuse": _("Demande d'adhésion refusée"),
-    "member.erase": _("Adhérent anonymisé (RGPD)"),
-    "member.export": _("Export des données d'un adhérent"),
-    "member.renewal_links": _("Liens de renouvellement envoyés"),
-    "member.import": _("Import d'adhérents"),
-    "member.import_upload": _("Fichier d'import d'adhérents déposé"),
-    "member.link_account": _("Compte relié à l'adhérent"),
-    "member.open_account": _("Accès à l'espace adhérent ouvert"),
-    "member.newsletter": _("Choix des lettres d'information"),
-    "membership.create": _("Adhésion ouverte"),
-    "membership.status": _("Statut d'adhésion modifié"),
-    "membership.renew_online": _("Renouvellement en ligne"),
-    "membership.settings": _("Règles d'adhésion modifiées"),
-    "payment.record": _("Paiement enregistré"),
-    "payment.validate": _("Paiement validé"),
-    "tariff.save": _("Tarif enregistré"),
-    "college.create": _("Collège créé"),
-    "college.rename": _("Collège renommé"),
-    "college.delete": _("Collège supprimé"),
-    "document.upload": _("Document déposé"),
-    "campaign.create": _("Campagne créée"),
-    "campaign.update": _("Campagne modifiée"),
-    "campaign.schedule": _("Campagne programmée"),
-    "campaign.unschedule": _("Programmation annulée"),
-    "campaign.launch": _("Campagne lancée"),
-    "campaign.launch_failed": _("Lancement programmé impossible"),
-    "campaign.test_send": _("Envoi de test d'une campagne"),
-    "reminders.settings": _("Relances automatiques modifiées"),
-    "reminders.queue": _("Relances automatiques mises en file"),
-    "mail.retry": _("E-mails en échec remis en file"),
-    "member.unsubscribe": _("Désinscription des e-mails"),
-    "member.resubscribe": _("Réinscription aux e-mails"),
-    "member.bounce": _("Rebond d'e-mail enregistré"),
-}
-
-
-class AuditLog(TenantModel):
-    """One row per write of the product: who did what to which object, with the changes."""
-
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        verbose_name=_("auteur"),
-    )
-    actor_label = models.CharField(_("auteur (libellé)"), max_length=255, blank=True)
-    action = models.CharField(_("action"), max_length=64, db_index=True)
-    target_type = models.CharField(_("type d'objet"), max_length=64, blank=True)
-    target_id = models.CharField(_("identifiant"), max_length=64, blank=True)
-    target_label = models.CharField(_("objet"), max_length=255, blank=True)
-    changes = models.JSONField(_("modifications"), default=dict, blank=True)
-    ip = models.GenericIPAddressField(_("adresse IP"), null=True, blank=True)
-    created_at = models.DateTimeField(_("date"), default=timezone.now, db_index=True)
-
-    objects = ScopedManager(association="association")
-
-    class Meta:
-        verbose_name = _("entrée du journal")
-        verbose_name_plural = _("journal d'audit")
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["association", "-created_at"], name="audit_assoc_created")]
-
-    def __str__(self) -> str:
-        return f"{self.created_at:%d/%m/%Y %H:%M} {self.action} {self.target_label}"
-
-    @property
-    def action_label(self) -> str:
-        """French label of the action code; later features add theirs to AUDIT_ACTION_LABELS."""
-        return str(AUDIT_ACTION_LABELS.get(self.action, self.action))
-
-
-class WorkerHeartbeat(models.Model):
-    """Last time the periodic heartbeat task ran: lets /healthz tell whether workers and beat are alive.
-
-    Not tenant data (no association): one row per process kind.
-    """
-
-    name = models.CharField(max_length=40, unique=True)
-    last_seen = models.DateTimeField()
-
-    def __str__(self) -> str:
-        return f"{self.name} @ {self.last_seen:%Y-%m-%d %H:%M:%S}"
-
-
-# Membership models live in their own module; importing them here registers them with the app.
-from associations.campaigns.models import Campaign, OutgoingMail, ReminderSchedule  # noqa: E402, F401
-from associations.membership.models import (  # noqa: E402, F401
-    AssociationDocument,
-    College,
-    ImportJob,
-    Member,
-    Membership,
-    Payment,
-    Profession,
-    Tariff,
-)
