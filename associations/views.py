@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_tables2 import RequestConfig
@@ -57,7 +58,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
-        messages.success(request, "Votre profil a été enregistré.")
+        messages.success(request, _("Votre profil a été enregistré."))
         return redirect("profile")
     return render(request, "associations/profile.html", {"form": form})
 
@@ -79,7 +80,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             except services.ServiceError as error:
                 messages.error(request, str(error))
                 return redirect("invitation_accept", token=token)
-            messages.success(request, f"Bienvenue dans l'équipe de {association.name}.")
+            messages.success(request, _("Bienvenue dans l'équipe de %(name)s.") % {"name": association.name})
             return redirect("dashboard", association_slug=association.slug)
         return render(request, "associations/invitation_confirm.html", context)
     if User.objects.filter(email__iexact=invitation.email).exists():
@@ -100,7 +101,8 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             messages.error(request, str(error))
             return redirect("invitation_accept", token=token)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, f"Votre compte est créé. Bienvenue dans l'équipe de {association.name}.")
+        messages.success(request, _("Votre compte est créé. Bienvenue dans l'équipe de %(name)s.") % {
+            "name": association.name})
         return redirect("dashboard", association_slug=association.slug)
     context["form"] = form
     return render(request, "associations/invitation_signup.html", context)
@@ -172,7 +174,7 @@ def invitation_create(request: HttpRequest, association_slug: str) -> HttpRespon
         except services.ServiceError as error:
             form.add_error("email", str(error))
         else:
-            messages.success(request, f"Invitation envoyée à {form.cleaned_data['email']}.")
+            messages.success(request, _("Invitation envoyée à %(email)s.") % {"email": form.cleaned_data['email']})
             return redirect("team", association_slug=association.slug)
     return render(request, "associations/invitation_form.html", {"form": form}, status=400 if form.errors else 200)
 
@@ -183,7 +185,8 @@ def invitation_resend(request: HttpRequest, association_slug: str, pk: int) -> H
     invitation = get_object_or_404(Invitation.objects.filter(association=request.association), pk=pk)
     try:
         services.resend_invitation(invitation, request.user, request=request)
-        messages.success(request, f"Invitation renvoyée à {invitation.email} (nouveau lien valable 7 jours).")
+        messages.success(request, _("Invitation renvoyée à %(email)s (nouveau lien valable 7 jours).") % {
+            "email": invitation.email})
     except services.ServiceError as error:
         messages.error(request, str(error))
     return redirect("team", association_slug=association_slug)
@@ -195,7 +198,8 @@ def invitation_revoke(request: HttpRequest, association_slug: str, pk: int) -> H
     invitation = get_object_or_404(Invitation.objects.filter(association=request.association), pk=pk)
     try:
         services.revoke_invitation(invitation, request.user, request=request)
-        messages.success(request, f"Invitation de {invitation.email} révoquée : le lien ne fonctionne plus.")
+        messages.success(request, _("Invitation de %(email)s révoquée : le lien ne fonctionne plus.") % {
+            "email": invitation.email})
     except services.ServiceError as error:
         messages.error(request, str(error))
     return redirect("team", association_slug=association_slug)
@@ -208,7 +212,8 @@ def role_remove(request: HttpRequest, association_slug: str, pk: int) -> HttpRes
                                   pk=pk)
     try:
         services.remove_role(user_role, request.user, request=request)
-        messages.success(request, f"{user_role.user.display_name} n'a plus accès à l'association.")
+        messages.success(request, _("%(display_name)s n'a plus accès à l'association.") % {
+            "display_name": user_role.user.display_name})
     except services.ServiceError as error:
         messages.error(request, str(error))
     if user_role.user_id == request.user.pk and not UserRole.objects.filter(user=request.user).exists():
@@ -223,11 +228,12 @@ def role_change(request: HttpRequest, association_slug: str, pk: int) -> HttpRes
                                   pk=pk)
     form = RoleChangeForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Rôle inconnu.")
+        messages.error(request, _("Rôle inconnu."))
     else:
         try:
             services.change_role(user_role, form.cleaned_data["role"], request.user, request=request)
-            messages.success(request, f"Rôle de {user_role.user.display_name} : {user_role.get_role_display()}.")
+            messages.success(request, _("Rôle de %(display_name)s : %(role)s.") % {
+                "display_name": user_role.user.display_name, "role": user_role.get_role_display()})
         except services.ServiceError as error:
             messages.error(request, str(error))
     return redirect("team", association_slug=association_slug)
@@ -260,7 +266,7 @@ def association_settings(request: HttpRequest, association_slug: str) -> HttpRes
         if "logo" in form.changed_data:
             changes["logo"] = ["", saved.logo.name if saved.logo else ""]
         audit.record(saved, request.user, "association.update", saved, changes=changes, request=request)
-        messages.success(request, "Les informations de l'association ont été enregistrées.")
+        messages.success(request, _("Les informations de l'association ont été enregistrées."))
         return redirect("association_settings", association_slug=saved.slug)
     return render(request, "associations/settings.html", {"form": form}, status=400 if form.errors else 200)
 

@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from django.db import transaction
 from django.db.models import DateField, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from associations import audit
 from associations.campaigns import rendering
@@ -78,12 +79,14 @@ def parse_offsets(text: str) -> list[int]:
         try:
             value = int(part)
         except ValueError:
-            raise ServiceError(f"« {part} » n'est pas un nombre de jours (exemple : -30, 0, 15, 45).") from None
+            raise ServiceError(_("« %(part)s » n'est pas un nombre de jours (exemple : -30, 0, 15, 45).") % {
+                "part": part}) from None
         if abs(value) > MAX_OFFSET:
-            raise ServiceError(f"{value} jours : une étape doit rester à moins d'un an de l'échéance.")
+            raise ServiceError(_("%(value)s jours : une étape doit rester à moins d'un an de l'échéance.") % {
+                "value": value})
         values.append(value)
     if not values:
-        raise ServiceError("Indiquez au moins une étape (exemple : -30, 0, 15, 45).")
+        raise ServiceError(_("Indiquez au moins une étape (exemple : -30, 0, 15, 45)."))
     return sorted(set(values))
 
 

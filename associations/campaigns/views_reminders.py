@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from associations.campaigns import reminders
@@ -70,7 +71,7 @@ def reminder_settings(request: HttpRequest, association_slug: str) -> HttpRespon
         except ServiceError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, "Les relances automatiques ont été enregistrées.")
+            messages.success(request, _("Les relances automatiques ont été enregistrées."))
             return redirect("reminder_settings", association_slug=association_slug)
     return _render_settings(request, form)
 
@@ -83,7 +84,7 @@ TOGGLES = {"pause": False, "resume": True}
 def reminder_toggle(request: HttpRequest, association_slug: str) -> HttpResponse:
     action = request.POST.get("action", "")
     if action not in TOGGLES:
-        messages.error(request, "Action inconnue : choisissez « mettre en pause » ou « reprendre ».")
+        messages.error(request, _("Action inconnue : choisissez « mettre en pause » ou « reprendre »."))
         return redirect("reminder_settings", association_slug=association_slug)
     enabled = TOGGLES[action]
     schedule = reminders.schedule_for(request.association)
@@ -104,10 +105,12 @@ def member_resubscribe(request: HttpRequest, association_slug: str, pk: int) -> 
     member = get_object_or_404(Member.objects.filter(association=request.association), pk=pk)
     member.association = request.association  # same row: spares the service a query
     if member.anonymized_at:
-        messages.error(request, "Cet adhérent est anonymisé.")
+        messages.error(request, _("Cet adhérent est anonymisé."))
     elif member.mail_opt_out_at is None:
-        messages.info(request, f"{member.display_name} n'est pas désinscrit·e des e-mails.")
+        messages.info(request, _("%(display_name)s n'est pas désinscrit·e des e-mails.") % {
+            "display_name": member.display_name})
     else:
         campaign_services.resubscribe(member, request.user, request=request)
-        messages.success(request, f"{member.display_name} recevra de nouveau les campagnes et les relances.")
+        messages.success(request, _("%(display_name)s recevra de nouveau les campagnes et les relances.") % {
+            "display_name": member.display_name})
     return redirect("member_detail", association_slug=association_slug, pk=pk)

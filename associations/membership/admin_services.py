@@ -15,6 +15,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils.text import get_valid_filename
+from django.utils.translation import gettext as _
 
 from associations import audit
 from associations.models import (
@@ -55,9 +56,9 @@ def save_tariffs(association: Association, actor: User, amounts: dict[str, Decim
     """Create or update the yearly amount of each category (Decimal ≥ 0)."""
     for category, amount in amounts.items():
         if category not in TariffCategory.values:
-            raise ServiceError("Catégorie de tarif inconnue.")
+            raise ServiceError(_("Catégorie de tarif inconnue."))
         if amount is None or amount < Decimal("0"):
-            raise ServiceError("Le montant ne peut pas être négatif.")
+            raise ServiceError(_("Le montant ne peut pas être négatif."))
     amounts = {category: amount.quantize(CENT) for category, amount in amounts.items()}
     with transaction.atomic():
         existing = {t.category: t for t in Tariff.objects.select_for_update().filter(association=association)}
@@ -82,12 +83,12 @@ def save_tariffs(association: Association, actor: User, amounts: dict[str, Decim
 def _check_college_name(association: Association, name: str, exclude_pk: int | None = None) -> str:
     name = " ".join((name or "").split())
     if not name:
-        raise ServiceError("Indiquez le nom du collège.")
+        raise ServiceError(_("Indiquez le nom du collège."))
     others = College.objects.filter(association=association, name__iexact=name)
     if exclude_pk is not None:
         others = others.exclude(pk=exclude_pk)
     if others.exists():
-        raise ServiceError("Un collège porte déjà ce nom.")
+        raise ServiceError(_("Un collège porte déjà ce nom."))
     return name
 
 
@@ -99,7 +100,7 @@ def create_college(association: Association, actor: User, name: str,
             college = College.objects.create(association=association, name=name)
             audit.record(association, actor, "college.create", college, changes={"name": name}, request=request)
     except IntegrityError:  # a concurrent creation with the same name
-        raise ServiceError("Un collège porte déjà ce nom.") from None
+        raise ServiceError(_("Un collège porte déjà ce nom.")) from None
     return college
 
 
@@ -116,7 +117,7 @@ def rename_college(college: College, actor: User, name: str, request: HttpReques
                          request=request)
     except IntegrityError:
         college.name = old
-        raise ServiceError("Un collège porte déjà ce nom.") from None
+        raise ServiceError(_("Un collège porte déjà ce nom.")) from None
     return college
 
 
@@ -126,8 +127,8 @@ def delete_college(college: College, actor: User, request: HttpRequest | None = 
         used = Member.objects.filter(association=college.association, college=college).count()
         if used:
             raise ServiceError(
-                f"Ce collège ne peut pas être supprimé : {used} adhérent(s) y sont rattachés. "
-                "Changez d'abord leur collège."
+                _("Ce collège ne peut pas être supprimé : %(used)s adhérent(s) y sont rattachés. "
+                  "Changez d'abord leur collège.") % {"used": used}
             )
         audit.record(college.association, actor, "college.delete", college, changes={"name": college.name},
                      request=request)
@@ -140,16 +141,16 @@ MAX_DOCUMENT_SIZE = 10 * 1024 * 1024
 def check_pdf(uploaded: UploadedFile) -> None:
     """A PDF (by name and by content) of at most 10 Mo; ``ServiceError`` otherwise."""
     if uploaded.size is not None and uploaded.size > MAX_DOCUMENT_SIZE:
-        raise ServiceError("Le fichier ne doit pas dépasser 10 Mo.")
+        raise ServiceError(_("Le fichier ne doit pas dépasser 10 Mo."))
     if not uploaded.size:
-        raise ServiceError("Le fichier est vide.")
+        raise ServiceError(_("Le fichier est vide."))
     if not (uploaded.name or "").lower().endswith(".pdf"):
-        raise ServiceError("Seuls les fichiers PDF sont acceptés.")
+        raise ServiceError(_("Seuls les fichiers PDF sont acceptés."))
     uploaded.seek(0)
     header = uploaded.read(5)
     uploaded.seek(0)
     if header != b"%PDF-":
-        raise ServiceError("Ce fichier n'est pas un PDF valide.")
+        raise ServiceError(_("Ce fichier n'est pas un PDF valide."))
 
 
 def _pdf_name(original: str, kind: str) -> str:
@@ -167,7 +168,7 @@ def upload_document(association: Association, actor: User, kind: str, uploaded: 
     The file lands under ``associations/<id>/documents/<kind>/`` (the model's ``upload_to``).
     """
     if kind not in DocumentKind.values:
-        raise ServiceError("Type de document inconnu.")
+        raise ServiceError(_("Type de document inconnu."))
     check_pdf(uploaded)
     document = AssociationDocument(association=association, kind=kind, uploaded_by=actor)
     document.file.save(_pdf_name(uploaded.name, kind), uploaded, save=False)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from allauth.account.models import EmailAddress
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from associations import audit
 from associations.models import Member, User
@@ -52,7 +53,7 @@ def open_member_account(member: Member, request: HttpRequest | None = None) -> U
     if member.user_id is not None:
         return member.user
     if not member.email or member.email_invalid:
-        raise ServiceError("Aucune adresse e-mail valide n'est enregistrée : contactez la coordination.")
+        raise ServiceError(_("Aucune adresse e-mail valide n'est enregistrée : contactez la coordination."))
     with transaction.atomic():
         locked = Member.objects.select_for_update().get(pk=member.pk)
         if locked.user_id is not None:
@@ -66,7 +67,7 @@ def open_member_account(member: Member, request: HttpRequest | None = None) -> U
                                             first_name=locked.first_name[:150], last_name=locked.last_name[:150])
             EmailAddress.objects.create(user=user, email=user.email, verified=False, primary=True)
         elif Member.objects.filter(association=member.association, user=user, anonymized_at=None).exists():
-            raise ServiceError("Un autre dossier d'adhérent est déjà relié à ce compte : contactez la coordination.")
+            raise ServiceError(_("Un autre dossier d'adhérent est déjà relié à ce compte : contactez la coordination."))
         locked.user = user
         locked.save(update_fields=["user", "updated_at"])
         audit.record(member.association, None, "member.open_account", locked,

@@ -184,7 +184,8 @@ class TenantModel(models.Model):
             parent = getattr(self, field_name)
             if parent.association_id != self.association_id:
                 raise ValidationError(
-                    f"{self.__class__.__name__}.{field_name} appartient à une autre association."
+                    _("%(name)s.%(field_name)s appartient à une autre association.") % {
+                        "name": self.__class__.__name__, "field_name": field_name}
                 )
 
 
