@@ -20,6 +20,7 @@ RUN apt-get update \
         libpangoft2-1.0-0 \
         libharfbuzz-subset0 \
         fonts-dejavu-core \
+        gettext \
     && rm -rf /var/lib/apt/lists/*
 
 # Unprivileged user that runs the application.
@@ -49,7 +50,7 @@ RUN DEBUG=0 \
     SECRET_KEY="${SECRET_KEY}" \
     ALLOWED_HOSTS=localhost \
     DATABASE_URL=sqlite:////tmp/build.sqlite3 \
-    python manage.py collectstatic --noinput \
+    sh -c "python manage.py collectstatic --noinput && python manage.py compilemessages --ignore='*site-packages*'" \
     && rm -f /tmp/build.sqlite3
 
 # Writable runtime directory (uploaded media, generated files). Created here

@@ -6,6 +6,7 @@ command -v /usr/lib/postgresql/15/bin/initdb >/dev/null 2>&1 || need+=(postgresq
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v /usr/bin/chromium >/dev/null 2>&1 || need+=(chromium)
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+command -v msgfmt >/dev/null 2>&1 || need+=(gettext)  # compiles the translation catalogues
 for pkg in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
