@@ -4,10 +4,10 @@ side effects after commit."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -18,18 +18,21 @@ from django_scopes import scope
 
 from associations import audit, unscoped
 from associations.errors import ServiceError
+from associations.mail import build_message
 from associations.models import Association, Invitation, Role, User, UserRole
+from associations.tokens import TokenKind
 
 __all__ = ["ServiceError"]  # re-exported: services of every package raise it
 
-INVITATION_SALT = "associations.invitation"
+INVITATION_TOKEN = TokenKind("associations.invitation", lambda: timedelta(days=settings.INVITATION_MAX_AGE_DAYS),
+                             fields={"i": int})
 
 
 # --- Invitations -----------------------------------------------------------------------------
 
 
 def invitation_token(invitation: Invitation) -> str:
-    return signing.dumps({"i": invitation.pk, "n": invitation.nonce}, salt=INVITATION_SALT, compress=True)
+    return INVITATION_TOKEN.sign({"i": invitation.pk, "n": invitation.nonce})
 
 
 def invitation_url(invitation: Invitation) -> str:
@@ -44,15 +47,10 @@ class InvitationCheck:
 
 def check_invitation_token(token: str) -> InvitationCheck:
     """Decode a link's token. Never raises: tampered, expired, used or revoked links report a problem."""
-    max_age = settings.INVITATION_MAX_AGE_DAYS * 24 * 3600
-    try:
-        data = signing.loads(token, salt=INVITATION_SALT, max_age=max_age)
-    except signing.SignatureExpired:
-        return InvitationCheck(None, "expired")
-    except signing.BadSignature:
-        return InvitationCheck(None, "invalid")
-    if not isinstance(data, dict) or not isinstance(data.get("i"), int):
-        return InvitationCheck(None, "invalid")
+    result = INVITATION_TOKEN.unsign(token)
+    if not result.ok:
+        return InvitationCheck(None, result.problem_code)
+    data = result.payload
     invitation = unscoped.invitation_by_id(data["i"])
     if invitation is None or invitation.nonce != data.get("n"):
         return InvitationCheck(None, "invalid")
@@ -78,8 +76,6 @@ def _valid_email(email: str) -> str:
 def invite(
     association: Association, actor: User, email: str, role: str, request: HttpRequest | None = None
 ) -> Invitation:
-    from associations.tasks import send_invitation_email
-
     email = _valid_email(email)
     if role not in Role.values:
         raise ServiceError("Rôle inconnu.")
@@ -95,7 +91,7 @@ def invite(
         )
         audit.record(association, actor, "invitation.create", invitation,
                      changes={"email": email, "role": role}, request=request)
-        send_invitation_email.delay_on_commit(association.pk, invitation.pk)
+        _send_after_commit(invitation)
     return invitation
 
 
@@ -103,8 +99,6 @@ def resend_invitation(
     invitation: Invitation, actor: User, request: HttpRequest | None = None
 ) -> Invitation:
     """New link (the old one stops working), valid 7 days from now."""
-    from associations.tasks import send_invitation_email
-
     if invitation.status in (Invitation.Status.ACCEPTED, Invitation.Status.REVOKED):
         raise ServiceError("Cette invitation a déjà été acceptée ou révoquée : elle ne peut pas être renvoyée.")
     with transaction.atomic():
@@ -113,8 +107,32 @@ def resend_invitation(
         invitation.sent_at = None
         invitation.save(update_fields=["nonce", "expires_at", "sent_at"])
         audit.record(invitation.association, actor, "invitation.resend", invitation, request=request)
-        send_invitation_email.delay_on_commit(invitation.association_id, invitation.pk)
+        _send_after_commit(invitation)
     return invitation
+
+
+def _send_after_commit(invitation: Invitation) -> None:
+    # Imported here: the tasks module imports this one (its task calls ``send_invitation``).
+    from associations.tasks import send_invitation_email
+
+    send_invitation_email.delay_on_commit(invitation.association_id, invitation.pk)
+
+
+def send_invitation(invitation: Invitation) -> str:
+    """E-mail the invitation's link, signed with its current nonce: "sent", or "skipped" when it is no
+    longer pending or was already sent (a job delivered twice sends one e-mail; a resend resets sent_at)."""
+    with transaction.atomic():
+        locked = Invitation.objects.select_for_update().filter(pk=invitation.pk).first()
+        if locked is None or locked.status != Invitation.Status.PENDING or locked.sent_at is not None:
+            return "skipped"
+        message = build_message(invitation.association, "invitation", {
+            "invitation": locked, "url": invitation_url(locked), "inviter": locked.invited_by,
+            "max_age_days": settings.INVITATION_MAX_AGE_DAYS,
+        }, [locked.email])
+        message.send()
+        locked.sent_at = timezone.now()
+        locked.save(update_fields=["sent_at"])
+    return "sent"
 
 
 def revoke_invitation(invitation: Invitation, actor: User, request: HttpRequest | None = None) -> Invitation:

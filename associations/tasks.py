@@ -1,12 +1,11 @@
-"""Background jobs of the associations app."""
+"""Background jobs of the associations app: thin adapters that load a row and call one service."""
 
 from __future__ import annotations
 
 from celery.signals import worker_ready
-from django.db import transaction
 from django.utils import timezone
 
-from associations.mail import build_message
+from associations import services
 from associations.models import Association, Invitation, WorkerHeartbeat
 from associations.tasks_base import TenantTask
 from cpts.celery import app
@@ -14,28 +13,9 @@ from cpts.celery import app
 
 @app.task(base=TenantTask, bind=True)
 def send_invitation_email(self, association: Association, invitation_id: int) -> str:
-    """Send (or re-send) one invitation. The link is signed with the invitation's current nonce."""
-    from associations.services import invitation_url
-
-    with transaction.atomic():
-        invitation = Invitation.objects.select_for_update().filter(pk=invitation_id).first()
-        if invitation is None or invitation.status != Invitation.Status.PENDING:
-            return "skipped"
-        message = build_message(
-            association,
-            "invitation",
-            {
-                "invitation": invitation,
-                "url": invitation_url(invitation),
-                "inviter": invitation.invited_by,
-                "max_age_days": 7,
-            },
-            [invitation.email],
-        )
-        message.send()
-        invitation.sent_at = timezone.now()
-        invitation.save(update_fields=["sent_at"])
-    return "sent"
+    """Send (or re-send) one invitation (an id of another association is not found: skipped)."""
+    invitation = Invitation.objects.select_related("association").filter(pk=invitation_id).first()
+    return services.send_invitation(invitation) if invitation else "skipped"
 
 
 @app.task

@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_tables2 import RequestConfig
-from django_tables2.export import TableExport
 
 from associations import audit, files, services
+from associations.exports import export_response
 from associations.filters import AuditLogFilter
 from associations.forms import (
     AcceptInvitationForm,
@@ -247,10 +247,8 @@ def audit_log(request: HttpRequest, association_slug: str) -> HttpResponse:
     rows = queryset.none() if filterset.is_bound and not filterset.is_valid() else filterset.qs
     table = AuditLogTable(rows.select_related(None))
     RequestConfig(request, paginate={"per_page": 50}).configure(table)
-    export_format = request.GET.get("_export")
-    if TableExport.is_valid_format(export_format):
-        exporter = TableExport(export_format, table, exclude_columns=())
-        return exporter.response(f"journal-{request.association.slug}.{export_format}")
+    if response := export_response(request, table, filename=f"journal-{request.association.slug}"):
+        return response
     return render(request, "associations/audit_log.html", {"filter": filterset, "table": table})
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
 from email.utils import parseaddr
 from types import SimpleNamespace
 from typing import Any
@@ -19,8 +18,9 @@ from django.http import HttpRequest
 from django.utils import formats, timezone, translation
 
 from associations import audit
-from associations.campaigns import rendering, tokens
+from associations.campaigns import outbox, rendering, tokens
 from associations.mail import from_address
+from associations.membership.services import renewal_url
 from associations.models import (
     Association,
     Campaign,
@@ -35,6 +35,7 @@ from associations.models import (
     User,
 )
 from associations.models.campaigns import _uid
+from associations.money import format_euros
 from associations.services import ServiceError
 
 SAMPLE_SIZE = 10
@@ -132,11 +133,6 @@ def summarize_audience(association: Association, kind: str, data: dict[str, Any]
 # --- Rendering -----------------------------------------------------------------------------------
 
 
-def euros(amount: Decimal) -> str:
-    whole = f"{amount:,.2f}".replace(",", "\u202f").replace(".", ",")
-    return f"{whole} €"
-
-
 def long_date(day: date | None) -> str:
     if day is None:
         return ""
@@ -181,8 +177,6 @@ class Renderer:
         self.list_id = f"{association.name} <{association.slug}.{association.pk}.cpts>"
 
     def values(self, member: Member, *, deadline: date | None = None) -> dict[str, str]:
-        from associations.membership.services import renewal_url
-
         values = {
             "prenom": member.first_name if member.kind == "person" else "",
             "nom": member.last_name if member.kind == "person" else member.structure_name,
@@ -201,7 +195,7 @@ class Renderer:
                     f"Le message utilise {{montant}} mais aucun tarif n'est défini pour la catégorie "
                     f"« {member.tariff_category} » : renseignez les tarifs dans les paramètres des adhésions."
                 )
-            values["montant"] = euros(amount)
+            values["montant"] = format_euros(amount)
         return values
 
     def render(self, member: Member, uid: str, *, to_email: str | None = None,
@@ -393,10 +387,27 @@ def send_test(campaign: Campaign, actor: User, member: Member | None = None,
     return row
 
 
-def enqueue_sending(association: Association) -> None:
+def enqueue_sending(association: Association, *, after_commit: bool = True) -> None:
+    """Start a sender of the association's outbox after the current transaction commits, or at once (the
+    periodic sweep, which runs outside any transaction)."""
+    # Imported here: the tasks module imports this one (its tasks call these services).
     from associations.campaigns.tasks import send_outbox
 
-    send_outbox.delay_on_commit(association.pk)
+    if after_commit:
+        send_outbox.delay_on_commit(association.pk)
+    else:
+        send_outbox.delay(association.pk)
+
+
+def sweep(association: Association) -> dict[str, int]:
+    """The periodic sweep of one association: rows stuck in a dead worker go back to the queue, scheduled
+    campaigns whose time has come are launched, and a sender starts whenever e-mails are due (a lost broker
+    message cannot strand a row)."""
+    requeued = outbox.requeue_stuck(association)
+    launched = launch_due_campaigns(association)
+    if requeued or outbox.due_rows(association).exists():
+        enqueue_sending(association, after_commit=False)
+    return {"requeued": requeued, "launched": launched}
 
 
 # --- Consent and bounces ------------------------------------------------------------------------

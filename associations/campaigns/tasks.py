@@ -1,4 +1,5 @@
-"""Background jobs of campaigns: sending the outbox, the periodic sweep, the daily reminders."""
+"""Background jobs of campaigns: sending the outbox, the periodic sweep, the daily reminders. Thin adapters:
+each calls one service (``outbox.send_due``, ``services.sweep``, ``reminders.queue_due_reminders``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from associations import unscoped
+from associations.campaigns import outbox, reminders, services
 from associations.models import Association
 from associations.tasks_base import TenantTask, for_each_association
 from cpts.celery import app
@@ -20,9 +22,7 @@ def send_outbox(self, association: Association) -> dict:
 
     Safe to run twice at once: rows are claimed, and a claimed row is sent by one task only.
     """
-    from associations.campaigns.outbox import send_due
-
-    report = send_due(association)
+    report = outbox.send_due(association)
     if report.remaining:
         _come_back(association, report.wait, eager=bool(self.request.is_eager))
     return {"sent": report.sent, "failed": report.failed, "retried": report.retried,
@@ -41,14 +41,7 @@ def _come_back(association: Association, wait: float, *, eager: bool) -> None:
 
 @app.task(base=TenantTask, bind=True)
 def sweep_association(self, association: Association) -> dict:
-    from associations.campaigns.outbox import due_rows, requeue_stuck
-    from associations.campaigns.services import launch_due_campaigns
-
-    requeued = requeue_stuck(association)
-    launched = launch_due_campaigns(association)
-    if requeued or due_rows(association).exists():
-        send_outbox.delay(association.pk)
-    return {"requeued": requeued, "launched": launched}
+    return services.sweep(association)
 
 
 @app.task
@@ -62,13 +55,10 @@ def outbox_sweep() -> int:
 
 @app.task(base=TenantTask, bind=True)
 def queue_reminders(self, association: Association) -> int:
-    from associations.campaigns.reminders import queue_due_reminders
-
-    return queue_due_reminders(association)
+    return reminders.queue_due_reminders(association)
 
 
 @app.task
 def queue_reminders_everywhere() -> int:
     """Daily (beat): one tenant task per association."""
     return for_each_association(queue_reminders)
-

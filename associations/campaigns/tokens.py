@@ -1,55 +1,49 @@
 """Signed tokens of the links carried by e-mails: unsubscribe (one click, RFC 8058), open pixel and
-click redirect. Each names the association, so a token of one CPTS is refused under another's URL."""
+click redirect. Each names the association, so a token of one CPTS is refused under another's URL.
+Signing and checking are ``associations.tokens``; this module builds the campaign URLs."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
-from django.core import signing
 from django.urls import reverse
 
-UNSUBSCRIBE_SALT = "associations.campaigns.unsubscribe"
-TRACKING_SALT = "associations.campaigns.tracking"
-UNSUBSCRIBE_MAX_AGE = 400 * 24 * 3600  # a message read a year later still unsubscribes
-TRACKING_MAX_AGE = 180 * 24 * 3600
+from associations.tokens import TokenKind
+
+UNSUBSCRIBE = TokenKind("associations.campaigns.unsubscribe", timedelta(days=400),  # read a year later: still works
+                        fields={"a": int, "m": int})
+TRACKING = TokenKind("associations.campaigns.tracking", timedelta(days=180), fields={"a": int, "u": str},
+                     optional={"l": str})
+UNSUBSCRIBE_SALT = UNSUBSCRIBE.salt
+TRACKING_SALT = TRACKING.salt
+UNSUBSCRIBE_MAX_AGE = UNSUBSCRIBE.max_age_seconds
+TRACKING_MAX_AGE = TRACKING.max_age_seconds
 
 
 def unsubscribe_token(association_id: int, member_id: int, *, test: bool = False) -> str:
     payload = {"a": association_id, "m": member_id}
     if test:
         payload["t"] = 1  # a coordinator's test message: the page explains, nothing changes
-    return signing.dumps(payload, salt=UNSUBSCRIBE_SALT, compress=True)
+    return UNSUBSCRIBE.sign(payload)
 
 
 def read_unsubscribe_token(association_id: int, token: str) -> tuple[dict | None, str | None]:
     """(payload, None), or (None, "expired" | "invalid")."""
-    try:
-        data = signing.loads(token, salt=UNSUBSCRIBE_SALT, max_age=UNSUBSCRIBE_MAX_AGE)
-    except signing.SignatureExpired:
-        return None, "expired"
-    except signing.BadSignature:
-        return None, "invalid"
-    if not isinstance(data, dict) or data.get("a") != association_id or not isinstance(data.get("m"), int):
-        return None, "invalid"
-    return data, None
+    result = UNSUBSCRIBE.unsign(token, expect={"a": association_id})
+    return result.payload, result.problem_code
 
 
 def tracking_token(association_id: int, uid: str, url: str = "") -> str:
     payload = {"a": association_id, "u": uid}
     if url:
         payload["l"] = url
-    return signing.dumps(payload, salt=TRACKING_SALT, compress=True)
+    return TRACKING.sign(payload)
 
 
 def read_tracking_token(association_id: int, token: str) -> tuple[dict | None, str | None]:
-    try:
-        data = signing.loads(token, salt=TRACKING_SALT, max_age=TRACKING_MAX_AGE)
-    except signing.SignatureExpired:
-        return None, "expired"
-    except signing.BadSignature:
-        return None, "invalid"
-    if not isinstance(data, dict) or data.get("a") != association_id or not isinstance(data.get("u"), str):
-        return None, "invalid"
-    return data, None
+    result = TRACKING.unsign(token, expect={"a": association_id})
+    return result.payload, result.problem_code
 
 
 def _absolute(name: str, slug: str, token: str) -> str:

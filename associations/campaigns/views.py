@@ -14,7 +14,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django_tables2 import RequestConfig
-from django_tables2.export import TableExport
 
 from associations.campaigns import selectors, services
 from associations.campaigns.forms import (
@@ -30,11 +29,11 @@ from associations.campaigns.forms import (
 )
 from associations.campaigns.rendering import PLACEHOLDERS
 from associations.campaigns.tables import CampaignTable, RecipientTable, campaign_state
+from associations.exports import export_response
 from associations.models import Campaign, CampaignKind, CampaignStatus, Member
 from associations.permissions import has_capability, require
 from associations.services import ServiceError
 
-EXPORT_FORMATS = ("csv", "xlsx")
 PER_PAGE = 50
 LAUNCHED_ERROR = "Cette campagne est déjà lancée : elle ne peut plus être modifiée."
 
@@ -300,10 +299,9 @@ def campaign_recipients(request: HttpRequest, association_slug: str, pk: int) ->
             rows = rows.filter(progress=form.cleaned_data["statut"])
     table = RecipientTable(rows, association_slug=association.slug)
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
-    export_format = request.GET.get("_export")
-    if export_format in EXPORT_FORMATS:
-        exporter = TableExport(export_format, table, dataset_kwargs={"title": "Destinataires"})
-        return exporter.response(f"campagne-{campaign.pk}-destinataires.{export_format}")
+    if response := export_response(request, table, filename=f"campagne-{campaign.pk}-destinataires",
+                                   title="Destinataires"):
+        return response
     return render(request, "campaigns/campaign_recipients.html", {
         "campaign": campaign, "table": table, "filter_form": form,
     })

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from associations.models import Association, Membership, PaymentMethod
+from associations.money import format_euros
 
 MISSING_DETAILS_NOTE = (
     "L'association n'a pas encore publié ses coordonnées de paiement : coordonnées à demander à la coordination."
@@ -33,77 +34,66 @@ class PaymentMethodHandler:
     code: str = ""
     label: str = ""
     description: str = ""
+    reference_label: str = ""  # where the member writes the payment reference
+    reference_step: str = ""   # why
 
     def is_configured(self, association: Association) -> bool:
         """True when the association published what the member needs to pay this way."""
         raise NotImplementedError
 
-    def instructions(self, association: Association, membership: Membership | None) -> Instructions:
+    def details(self, association: Association) -> list[tuple[str, str]]:
+        """The association's published details, labelled (only called when configured)."""
         raise NotImplementedError
 
-
-def _amount(membership: Membership | None) -> str | None:
-    if membership is None:
-        return None
-    return f"{membership.balance:.2f}".replace(".", ",") + " €"
+    def instructions(self, association: Association, membership: Membership | None) -> Instructions:
+        result = Instructions(code=self.code, title=self.label)
+        if self.is_configured(association):
+            result.rows.extend(self.details(association))
+        else:
+            result.note = MISSING_DETAILS_NOTE
+        if membership is not None:
+            result.rows.append(("Montant", format_euros(membership.balance)))
+            result.rows.append((self.reference_label, membership.payment_reference))
+            result.steps.append(self.reference_step)
+        return result
 
 
 class TransferHandler(PaymentMethodHandler):
     code = PaymentMethod.TRANSFER
     label = "Virement bancaire"
     description = "Vous faites un virement depuis votre banque avec la référence indiquée."
+    reference_label = "Référence à indiquer"
+    reference_step = ("Indiquez la référence dans le libellé du virement : elle permet à la coordination de "
+                      "reconnaître votre paiement.")
 
     def is_configured(self, association: Association) -> bool:
         return bool(association.iban)
 
-    def instructions(self, association: Association, membership: Membership | None) -> Instructions:
-        result = Instructions(code=self.code, title=self.label)
-        if not self.is_configured(association):
-            result.note = MISSING_DETAILS_NOTE
-        else:
-            result.rows.append(("Titulaire du compte", association.legal_name or association.name))
-            result.rows.append(("IBAN", association.iban))
-            if association.bic:
-                result.rows.append(("BIC", association.bic))
-        amount = _amount(membership)
-        if amount:
-            result.rows.append(("Montant", amount))
-        if membership is not None:
-            result.rows.append(("Référence à indiquer", membership.payment_reference))
-            result.steps.append(
-                "Indiquez la référence dans le libellé du virement : elle permet à la coordination de "
-                "reconnaître votre paiement."
-            )
-        return result
+    def details(self, association: Association) -> list[tuple[str, str]]:
+        rows = [("Titulaire du compte", association.legal_name or association.name), ("IBAN", association.iban)]
+        if association.bic:
+            rows.append(("BIC", association.bic))
+        return rows
 
 
 class ChequeHandler(PaymentMethodHandler):
     code = PaymentMethod.CHEQUE
     label = "Chèque"
     description = "Vous envoyez un chèque par la poste."
+    reference_label = "À écrire au dos du chèque"
+    reference_step = "Écrivez la référence au dos du chèque pour que la coordination le rattache à votre adhésion."
 
     def is_configured(self, association: Association) -> bool:
         return bool(association.cheque_payee)
 
-    def instructions(self, association: Association, membership: Membership | None) -> Instructions:
-        result = Instructions(code=self.code, title=self.label)
-        if not self.is_configured(association):
-            result.note = MISSING_DETAILS_NOTE
-        else:
-            result.rows.append(("À l'ordre de", association.cheque_payee))
-            address = association.cheque_address or ", ".join(
-                part for part in (association.address, f"{association.postal_code} {association.city}".strip()) if part
-            )
-            if address:
-                result.rows.append(("Adresse d'envoi", address))
-        amount = _amount(membership)
-        if amount:
-            result.rows.append(("Montant", amount))
-        if membership is not None:
-            result.rows.append(("À écrire au dos du chèque", membership.payment_reference))
-            result.steps.append("Écrivez la référence au dos du chèque pour que la coordination le rattache à "
-                                "votre adhésion.")
-        return result
+    def details(self, association: Association) -> list[tuple[str, str]]:
+        rows = [("À l'ordre de", association.cheque_payee)]
+        address = association.cheque_address or ", ".join(
+            part for part in (association.address, f"{association.postal_code} {association.city}".strip()) if part
+        )
+        if address:
+            rows.append(("Adresse d'envoi", address))
+        return rows
 
 
 HANDLERS: list[PaymentMethodHandler] = [TransferHandler(), ChequeHandler()]

@@ -9,12 +9,15 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 
 from associations import audit
+from associations.mail import build_message
 from associations.models import (
     ApplicationStatus,
     Association,
@@ -30,6 +33,7 @@ from associations.models import (
 )
 from associations.models.membership import ZERO
 from associations.services import ServiceError
+from associations.tokens import TokenKind
 
 MEMBER_FIELDS = [
     "kind", "civility", "first_name", "last_name", "profession", "specialty", "practice_mode", "rpps", "adeli",
@@ -331,6 +335,7 @@ def _assign_number(membership: Membership) -> None:
 
 
 def _queue_attestation(membership: Membership) -> None:
+    # Imported here (as in send_renewal_links): the tasks module imports this one, its tasks call these services.
     from associations.membership.tasks import send_attestation
 
     send_attestation.delay_on_commit(membership.association_id, membership.pk)
@@ -459,21 +464,17 @@ def export_member_data(member: Member) -> dict[str, Any]:
 
 # --- Personal renewal links ------------------------------------------------------------------
 
-RENEWAL_SALT = "associations.membership.renewal"
 RENEWAL_MAX_AGE_DAYS = 60
+RENEWAL_TOKEN = TokenKind("associations.membership.renewal", timedelta(days=RENEWAL_MAX_AGE_DAYS),
+                          fields={"a": int, "m": int})
 
 
 def renewal_token(member: Member) -> str:
     """A signed, expiring token good only for renewing this member's membership."""
-    from django.core import signing
-
-    return signing.dumps({"a": member.association_id, "m": member.pk}, salt=RENEWAL_SALT, compress=True)
+    return RENEWAL_TOKEN.sign({"a": member.association_id, "m": member.pk})
 
 
 def renewal_url(member: Member) -> str:
-    from django.conf import settings
-    from django.urls import reverse
-
     return settings.SITE_URL + reverse(
         "renewal", kwargs={"association_slug": member.association.slug, "token": renewal_token(member)}
     )
@@ -481,20 +482,25 @@ def renewal_url(member: Member) -> str:
 
 def member_from_renewal_token(association: Association, token: str) -> tuple[Member | None, str | None]:
     """(member, None) when the token is valid for this association, else (None, "expired"|"invalid")."""
-    from django.core import signing
-
-    try:
-        data = signing.loads(token, salt=RENEWAL_SALT, max_age=RENEWAL_MAX_AGE_DAYS * 24 * 3600)
-    except signing.SignatureExpired:
-        return None, "expired"
-    except signing.BadSignature:
-        return None, "invalid"
-    if not isinstance(data, dict) or data.get("a") != association.pk:
-        return None, "invalid"
-    member = Member.objects.filter(association=association, pk=data.get("m"), anonymized_at=None).first()
+    result = RENEWAL_TOKEN.unsign(token, expect={"a": association.pk})
+    if not result.ok:
+        return None, result.problem_code
+    member = Member.objects.filter(association=association, pk=result.payload["m"], anonymized_at=None).first()
     if member is None:
         return None, "invalid"
     return member, None
+
+
+def email_renewal_link(member: Member) -> str:
+    """E-mail one member their personal renewal link: "sent", or "skipped" without a usable address."""
+    if member.anonymized_at or not member.email or member.email_invalid:
+        return "skipped"
+    association = member.association
+    message = build_message(association, "renewal_link", {
+        "member": member, "url": renewal_url(member), "period": current_period(association),
+    }, [member.email])
+    message.send()
+    return "sent"
 
 
 def send_renewal_links(association: Association, actor: User, members: list[Member],

@@ -7,21 +7,18 @@ URL), a form error (in a choice field) or simply not found (in a bulk selection)
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, Q, Sum
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.formats import number_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
-from django_tables2.export import TableExport
 
 from associations import files
+from associations.exports import export_response
 from associations.membership import services
 from associations.membership.filters import MemberFilter
 from associations.membership.forms import (
@@ -50,18 +47,14 @@ from associations.models import (
     Payment,
 )
 from associations.models.membership import ZERO
+from associations.money import format_euros
 from associations.permissions import has_capability, require
 from associations.services import ServiceError
 
-EXPORT_FORMATS = ("csv", "xlsx")
 PER_PAGE = 50
 HISTORY_LIMIT = 100
 MAILS_LIMIT = 10
 RPPS_TAKEN = "Ce numéro RPPS est déjà celui d'un autre adhérent de l'association."
-
-def euros(amount: Decimal) -> str:
-    return f"{number_format(amount, 2, force_grouping=True)} €"
-
 
 def _members(request: HttpRequest):
     return Member.objects.filter(association=request.association)
@@ -102,11 +95,9 @@ def member_list(request: HttpRequest, association_slug: str) -> HttpResponse:
     can_manage = has_capability(request, "manage_members")
     table = MemberTable(rows, association_slug=association.slug, exclude=() if can_manage else ("select",))
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
-    export_format = request.GET.get("_export")
-    if export_format in EXPORT_FORMATS:
-        exporter = TableExport(export_format, table, exclude_columns=("select",),
-                               dataset_kwargs={"title": "Adhérents"})
-        return exporter.response(f"adherents-{association.slug}.{export_format}")
+    if response := export_response(request, table, filename=f"adherents-{association.slug}",
+                                   exclude_columns=("select",), title="Adhérents"):
+        return response
     return render(request, "members/member_list.html", {
         "filter": filterset, "table": table, "can_manage": can_manage,
         "bulk_form": BulkActionForm(association=association, auto_id="bulk_%s") if can_manage else None,
@@ -135,6 +126,9 @@ def member_bulk(request: HttpRequest, association_slug: str) -> HttpResponse:
         return _back(request, "member_list")
     # Ids of another association (or unknown) are simply not found here.
     members = list(_members(request).filter(pk__in=ids).select_related("association"))
+    if not members:  # none of ours: nothing to do, nothing to record
+        messages.error(request, "Aucun des adhérents sélectionnés n'a été trouvé : rien n'a été fait.")
+        return _back(request, "member_list")
     missing = len(ids) - len(members)
     action = form.cleaned_data["action"]
     try:
@@ -184,7 +178,7 @@ def _bulk_payment(request: HttpRequest, members: list[Member], method: str) -> s
         recorded += 1
         total += amount
     state = "validé(s)" if validate else "en attente de validation par la coordination"
-    parts = [f"{recorded} paiement(s) enregistré(s) pour {period.label} ({euros(total)}, {state})"]
+    parts = [f"{recorded} paiement(s) enregistré(s) pour {period.label} ({format_euros(total)}, {state})"]
     if settled:
         parts.append(f"{settled} déjà réglé(s) ou en attente")
     if skipped:
@@ -346,7 +340,7 @@ def member_open_membership(request: HttpRequest, association_slug: str, pk: int)
             if membership.status == MembershipStatus.EXEMPT:
                 messages.success(request, f"Adhésion {period.label} ouverte (exonérée : tarif à 0 €).")
             else:
-                messages.success(request, f"Adhésion {period.label} ouverte : {euros(membership.amount_due)} "
+                messages.success(request, f"Adhésion {period.label} ouverte : {format_euros(membership.amount_due)} "
                                           "à régler.")
     return redirect("member_detail", association_slug=association_slug, pk=pk)
 
@@ -370,7 +364,7 @@ def member_record_payment(request: HttpRequest, association_slug: str, pk: int) 
             form.add_error(None, str(error))
         else:
             state = "validé" if validate else "en attente de validation par la coordination"
-            messages.success(request, f"Paiement de {euros(data['amount'])} enregistré pour "
+            messages.success(request, f"Paiement de {format_euros(data['amount'])} enregistré pour "
                                       f"{data['membership'].period_label} ({state}).")
             return redirect("member_detail", association_slug=association_slug, pk=pk)
     messages.error(request, "Le paiement n'a pas été enregistré : corrigez le formulaire.")
@@ -390,7 +384,7 @@ def payment_validate(request: HttpRequest, association_slug: str, pk: int) -> Ht
         except ServiceError as error:
             messages.error(request, str(error))
         else:
-            messages.success(request, f"Paiement de {euros(payment.amount)} validé "
+            messages.success(request, f"Paiement de {format_euros(payment.amount)} validé "
                                       f"({payment.membership.period_label}).")
     return _back(request, "member_detail", pk=payment.membership.member_id)
 

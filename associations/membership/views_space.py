@@ -17,9 +17,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from associations import files
 from associations.membership import services
+from associations.membership.attestations import attestation_pdf
 from associations.membership.forms_public import ProfileForm
 from associations.membership.payment_methods import instructions_for
-from associations.membership.tasks import attestation_pdf
 from associations.membership.views_public import (
     apply_validation_error,
     latest_documents,

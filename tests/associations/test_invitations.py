@@ -184,3 +184,14 @@ def test_team_page_lists_roles_and_invitations(coordinator_client, association):
     body = coordinator_client.get(reverse("team", args=[association.slug])).content.decode()
     assert "attente@example.org" in body and "viewer@alpha.example.org" in body
     assert "En attente" in body
+
+
+@pytest.mark.django_db
+def test_invitation_job_delivered_twice_sends_one_email(association):
+    from associations.tasks import send_invitation_email
+
+    invitation = make_invitation(association, email="deux-fois@example.org")
+    assert send_invitation_email.apply(args=[association.pk, invitation.pk]).get() == "sent"
+    assert send_invitation_email.apply(args=[association.pk, invitation.pk]).get() == "skipped"  # already sent
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["deux-fois@example.org"]
+    assert "valable 7 jours" in mail.outbox[0].body

@@ -99,7 +99,7 @@ def test_todays_step_only_and_never_to_those_who_must_not_get_it(association, re
     assert soon.status == MailStatus.QUEUED and soon.to_email == "bientot@exemple.fr"
     assert soon.subject == f"Votre adhésion à CPTS Alpha arrive à échéance le {long_date(soon.reminder_period_end)}"
     assert lapsed.subject == f"Votre adhésion à CPTS Alpha a expiré le {long_date(lapsed.reminder_period_end)}"
-    assert "Cotisation : 30,00 €." in soon.body_text and "/p/alpha/renouveler/" in soon.body_text
+    assert "Cotisation : 30,00\u00a0€." in soon.body_text and "/p/alpha/renouveler/" in soon.body_text
     assert soon.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     # Nothing in the other association.
     assert reminder_rows(reminder_members["foreign"].association) == []

@@ -155,10 +155,10 @@ def test_launch_creates_one_rendered_row_per_recipient(association, campaign_mem
     assert msp.subject == ", votre adhésion à CPTS Alpha"  # a structure has no first name
     assert "Bonjour Alice Martin," in alice.body_text
     assert "Avant le 31 mars 2026" in alice.body_text
-    assert "Cotisation : 30,00 €." in alice.body_text            # person tariff
-    assert "Cotisation : 100,00 €." in msp.body_text             # structure tariff
+    assert "Cotisation : 30,00\u00a0€." in alice.body_text            # person tariff
+    assert "Cotisation : 100,00\u00a0€." in msp.body_text             # structure tariff
     assert "Bonjour  MSP du Lac," in msp.body_text
-    assert "Cotisation : 30,00 €" in alice.body_html and "31 mars 2026" in alice.body_html
+    assert "Cotisation : 30,00\u00a0€" in alice.body_html and "31 mars 2026" in alice.body_html
     # A personal renewal link per member, in both versions.
     links = {}
     for row in rows:
@@ -330,7 +330,7 @@ def test_send_test_for_a_chosen_member_and_without_address(association, campaign
     campaign = make_campaign(association)
     with scope(association=association):
         row = services.send_test(campaign, coordinator, member=campaign_members["msp"])
-    assert "100,00 €" in row.body_text
+    assert "100,00\u00a0€" in row.body_text
     coordinator.email = ""
     with scope(association=association), pytest.raises(ServiceError, match="pas d'adresse e-mail"):
         services.send_test(campaign, coordinator)

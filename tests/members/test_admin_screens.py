@@ -98,7 +98,7 @@ def test_queue_lists_pending_payments_and_applications(coordinator_client, assoc
     response = coordinator_client.get(url("membership_queue", association))
     assert response.status_code == 200
     page = text(response)
-    assert "Paul ATTENTE" in page and membership.payment_reference in page and "30,00 €" in page
+    assert "Paul ATTENTE" in page and membership.payment_reference in page and "30,00\u00a0€" in page
     assert "Virement" in page and "Valider le paiement reçu" in page
     assert "Nina DEMANDE0" in page and applicant.email in page and "Accepter" in page and "Refuser" in page
     # The applicant's own pending membership is flagged as a new application in the payments section.

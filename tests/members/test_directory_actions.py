@@ -71,7 +71,7 @@ def test_member_page_shows_memberships_payments_and_history(client, association,
     html = client.get(url("member_detail", association, pk=claire.pk)).content.decode()
     period = membership.period_label
     assert f'<th scope="row">{period}</th>' in html
-    assert "30,00 €" in html and "10,00 €" in html and "CHQ 123" in html and "Chèque" in html
+    assert "30,00\u00a0€" in html and "10,00\u00a0€" in html and "CHQ 123" in html and "Chèque" in html
     assert "En attente de validation" in html
     assert url("payment_validate", association, pk=payments(association)[0].pk) in html
     # History: this member's rows (creation, membership, payment), not the other member's.
@@ -168,7 +168,7 @@ def test_open_membership_of_the_current_period(coordinator_client, association, 
         opened = Membership.objects.get(member=claire)
     assert (opened.period_label, opened.amount_due, opened.status) == (period.label, Decimal("30.00"),
                                                                        MembershipStatus.DUE)
-    assert f"Adhésion {period.label} ouverte : 30,00 € à régler." in response.content.decode()
+    assert f"Adhésion {period.label} ouverte : 30,00\u00a0€ à régler." in response.content.decode()
     again = coordinator_client.post(url("member_open_membership", association, pk=claire.pk), follow=True)
     assert f"L&#x27;adhésion {period.label} existe déjà." in again.content.decode()
     with scope(association=association):
@@ -207,7 +207,7 @@ def test_assistant_records_an_unvalidated_payment(client, association, users, cl
     assert client.post(url("payment_validate", association, pk=payment.pk)).status_code == 403
     login(client, users, Role.COORDINATOR)
     validated = client.post(url("payment_validate", association, pk=payment.pk), follow=True)
-    assert "Paiement de 30,00 € validé" in validated.content.decode()
+    assert "Paiement de 30,00\u00a0€ validé" in validated.content.decode()
     payment = refreshed(association, payment)
     assert payment.validated_by == users[Role.COORDINATOR] and payment.validated_at is not None
     assert refreshed(association, membership).status == MembershipStatus.PAID
@@ -368,7 +368,7 @@ def test_bulk_payment_by_the_assistant_waits_for_validation(client, association,
     login(client, users, Role.ASSISTANT)
     response = bulk(client, association, [claire.pk, msp.pk, foreign.pk], action="payment", method="cheque")
     html = response.content.decode()
-    assert "2 paiement(s) enregistré(s)" in html and "130,00 €" in html
+    assert "2 paiement(s) enregistré(s)" in html and "130,00\u00a0€" in html
     assert "en attente de validation par la coordination" in html
     assert "1 adhérent(s) sélectionné(s) introuvable(s) : ignoré(s)." in html
     recorded = payments(association)
@@ -462,3 +462,11 @@ def test_members_with_a_login_have_no_access(client, association, users, claire)
         Member.objects.filter(pk=claire.pk).update(user=users["member"])
     login(client, users, "member")
     assert client.get(url("member_detail", association, pk=claire.pk)).status_code == 403
+
+
+def test_bulk_with_only_ids_of_another_association_does_nothing(coordinator_client, association, three):
+    foreign = three[2]
+    response = bulk(coordinator_client, association, [foreign.pk], action="renewal")
+    assert "Aucun des adhérents sélectionnés" in response.content.decode()
+    with scope(association=association):
+        assert not AuditLog.objects.filter(action="member.renewal_links").exists()

@@ -247,3 +247,21 @@ def test_daily_refresh_moves_members_to_renew_when_period_ends(setup, other_asso
     assert (member.status, newcomer.status) == (MemberStatus.TO_RENEW, MemberStatus.PROSPECT)
     # The beat entry point fans out one tenant task per association (eager in tests).
     assert refresh_member_statuses_everywhere.apply().get() == 2
+
+
+@pytest.mark.django_db
+def test_attestation_job_run_again_stores_one_file_and_sends_one_mail(setup, other_association,
+                                                                      django_capture_on_commit_callbacks):
+    from associations.membership.tasks import send_attestation
+
+    association, coordinator, member = setup
+    membership = services.open_membership(member, coordinator, services.period_starting(association, TODAY))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.record_payment(membership, coordinator, amount=Decimal("30.00"), method=PaymentMethod.CHEQUE)
+    membership.refresh_from_db()
+    stored = membership.attestation.name
+    assert len(mail.outbox) == 1
+    assert send_attestation.apply(args=[association.pk, membership.pk]).get() == "stored"  # already e-mailed
+    assert send_attestation.apply(args=[other_association.pk, membership.pk]).get() == "skipped"  # not theirs
+    membership.refresh_from_db()
+    assert membership.attestation.name == stored and len(mail.outbox) == 1

@@ -49,7 +49,7 @@ def test_join_creates_a_pending_application_with_payment_instructions(client, al
 
     done = text(client.get(response["Location"]))
     assert "en attente d'acceptation par la coordination" in done
-    assert IBAN in done and membership.payment_reference in done and "30,00 €" in done
+    assert IBAN in done and membership.payment_reference in done and "30,00\u00a0€" in done
 
 
 def test_a_structure_can_apply(client, alpha):

@@ -36,7 +36,7 @@ def test_transfer_instructions_hold_iban_bic_amount_and_reference(alpha, member)
     with scope(association=alpha):
         membership = services.declare_renewal(member, method="transfer", data={}, documents_accepted=True)
     rows = dict(instructions_for(alpha, membership).rows)
-    assert rows["IBAN"] == IBAN and rows["BIC"] == BIC and rows["Montant"] == "30,00 €"
+    assert rows["IBAN"] == IBAN and rows["BIC"] == BIC and rows["Montant"] == "30,00\u00a0€"
     assert rows["Référence à indiquer"] == membership.payment_reference
 
 

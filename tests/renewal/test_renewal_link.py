@@ -42,7 +42,7 @@ def test_prefilled_form_shows_amount_and_documents(client, alpha, member, docume
     # Phone keyboards: a tel input, a numeric postal code.
     assert '<input type="tel" name="phone"' in html and 'inputmode="numeric"' in html
     year = str(timezone.localdate().year)
-    assert f"Cotisation {year}" in html and "30,00 €" in html
+    assert f"Cotisation {year}" in html and "30,00\u00a0€" in html
     # Each document links to the latest version through the token-protected download.
     for kind in ("rules", "privacy"):
         assert reverse("renewal_document", kwargs={"association_slug": "alpha", "token": response.context["token"],
@@ -76,7 +76,7 @@ def test_full_renewal_then_validation_by_the_coordinator(client, alpha, member, 
     page = client.get(url)
     html = text(page)
     assert page.status_code == 200
-    assert IBAN in html and membership.payment_reference in html and "30,00 €" in html
+    assert IBAN in html and membership.payment_reference in html and "30,00\u00a0€" in html
     assert membership.period_label in html
     assert "en attente de validation par la coordination" in html
     assert "Votre demande de renouvellement est enregistrée" in html
@@ -284,7 +284,7 @@ def test_a_structure_renews_with_its_own_fields(client, alpha):
     url = renewal_path(msp)
     page = client.get(url)
     html = text(page)
-    assert 'value="MSP des Tilleuls"' in html and 'value="Dr Roux"' in html and "100,00 €" in html
+    assert 'value="MSP des Tilleuls"' in html and 'value="Dr Roux"' in html and "100,00\u00a0€" in html
     assert 'name="first_name"' not in html and 'name="profession"' not in html
     data = {"structure_name": "MSP des Tilleuls", "contact_person": "Mme Roux", "email": "msp@example.org",
             "phone": "", "address": "", "postal_code": "", "city": "", "accept_statutes": "on",
