@@ -14,6 +14,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_scopes import scope
 
 from associations import audit, unscoped
@@ -69,7 +70,7 @@ def _valid_email(email: str) -> str:
     try:
         validate_email(email)
     except ValidationError:
-        raise ServiceError(f"Adresse e-mail invalide : « {email} ».") from None
+        raise ServiceError(_("Adresse e-mail invalide : « %(email)s ».") % {"email": email}) from None
     return email
 
 
@@ -78,12 +79,12 @@ def invite(
 ) -> Invitation:
     email = _valid_email(email)
     if role not in Role.values:
-        raise ServiceError("Rôle inconnu.")
+        raise ServiceError(_("Rôle inconnu."))
     if UserRole.objects.filter(association=association, user__email__iexact=email).exists():
-        raise ServiceError("Cette personne fait déjà partie de l'équipe de l'association.")
+        raise ServiceError(_("Cette personne fait déjà partie de l'équipe de l'association."))
     pending = Invitation.objects.filter(Invitation.pending_q(), association=association, email__iexact=email)
     if pending.exists():
-        raise ServiceError("Une invitation est déjà en attente pour cette adresse : renvoyez-la plutôt.")
+        raise ServiceError(_("Une invitation est déjà en attente pour cette adresse : renvoyez-la plutôt."))
     with transaction.atomic():
         invitation = Invitation.objects.create(
             association=association, email=email, role=role, invited_by=actor,
@@ -100,7 +101,7 @@ def resend_invitation(
 ) -> Invitation:
     """New link (the old one stops working), valid 7 days from now."""
     if invitation.status in (Invitation.Status.ACCEPTED, Invitation.Status.REVOKED):
-        raise ServiceError("Cette invitation a déjà été acceptée ou révoquée : elle ne peut pas être renvoyée.")
+        raise ServiceError(_("Cette invitation a déjà été acceptée ou révoquée : elle ne peut pas être renvoyée."))
     with transaction.atomic():
         invitation.nonce = Invitation._meta.get_field("nonce").get_default()
         invitation.expires_at = Invitation.default_expiry()
@@ -137,7 +138,7 @@ def send_invitation(invitation: Invitation) -> str:
 
 def revoke_invitation(invitation: Invitation, actor: User, request: HttpRequest | None = None) -> Invitation:
     if invitation.status == Invitation.Status.ACCEPTED:
-        raise ServiceError("Cette invitation a déjà été acceptée : retirez plutôt le rôle de la personne.")
+        raise ServiceError(_("Cette invitation a déjà été acceptée : retirez plutôt le rôle de la personne."))
     if invitation.revoked_at:
         return invitation
     with transaction.atomic():
@@ -153,13 +154,14 @@ def accept_invitation(
     """Grant the invited role to ``user`` (whose e-mail must match) and burn the invitation."""
     if user.email.lower() != invitation.email.lower():
         raise ServiceError(
-            f"Cette invitation est destinée à {invitation.email}. Déconnectez-vous puis ouvrez à nouveau le lien."
+            _("Cette invitation est destinée à %(email)s. Déconnectez-vous puis ouvrez à nouveau le lien.") % {
+                "email": invitation.email}
         )
     association = invitation.association
     with transaction.atomic(), scope(association=association):
         locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
         if locked.status != Invitation.Status.PENDING:
-            raise ServiceError("Cette invitation n'est plus valable.")
+            raise ServiceError(_("Cette invitation n'est plus valable."))
         role, created = UserRole.objects.get_or_create(
             association=association, user=user, defaults={"role": locked.role}
         )
@@ -199,8 +201,8 @@ def remove_role(user_role: UserRole, actor: User, request: HttpRequest | None = 
             )
             if len(coordinators) <= 1:
                 raise ServiceError(
-                    "Impossible de retirer le dernier coordinateur : "
-                    "l'association n'aurait plus personne pour la gérer."
+                    _("Impossible de retirer le dernier coordinateur : "
+                    "l'association n'aurait plus personne pour la gérer.")
                 )
         audit.record(association, actor, "role.remove", user_role,
                      changes={"user": user_role.user.email, "role": user_role.role}, request=request)
@@ -209,7 +211,7 @@ def remove_role(user_role: UserRole, actor: User, request: HttpRequest | None = 
 
 def change_role(user_role: UserRole, new_role: str, actor: User, request: HttpRequest | None = None) -> UserRole:
     if new_role not in Role.values:
-        raise ServiceError("Rôle inconnu.")
+        raise ServiceError(_("Rôle inconnu."))
     association = user_role.association
     with transaction.atomic():
         if user_role.role == Role.COORDINATOR and new_role != Role.COORDINATOR:
@@ -217,7 +219,7 @@ def change_role(user_role: UserRole, new_role: str, actor: User, request: HttpRe
                 association=association, role=Role.COORDINATOR
             ).count()
             if count <= 1:
-                raise ServiceError("L'association doit garder au moins un coordinateur.")
+                raise ServiceError(_("L'association doit garder au moins un coordinateur."))
         old = user_role.role
         user_role.role = new_role
         user_role.save(update_fields=["role"])

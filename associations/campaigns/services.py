@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
 
 from associations import audit
 from associations.campaigns import outbox, rendering, tokens
@@ -86,7 +87,7 @@ def matched_members(association: Association, data: dict[str, Any]) -> QuerySet[
     """Members matched by the directory's filters; without a status filter, departed members are left out."""
     filterset = _filterset(association, data)
     if filterset.is_bound and not filterset.is_valid():
-        raise ServiceError("Les filtres de l'audience sont invalides : corrigez-les avant d'enregistrer.")
+        raise ServiceError(_("Les filtres de l'audience sont invalides : corrigez-les avant d'enregistrer."))
     members = filterset.qs.filter(anonymized_at=None)
     if not (data or {}).get("status"):
         members = members.exclude(status__in=[MemberStatus.RESIGNED, MemberStatus.STRUCK_OFF])
@@ -166,7 +167,7 @@ class Renderer:
         self.needs_link = "lien_renouvellement" in used
         self.needs_amount = "montant" in used
         if "date_limite" in used and deadline is None:
-            raise ServiceError("Le message utilise {date_limite} : indiquez la date limite.", field="deadline",
+            raise ServiceError(_("Le message utilise {date_limite} : indiquez la date limite."), field="deadline",
                                code="deadline_required")
         self.tariffs = (dict(Tariff.objects.filter(association=association).values_list("category", "amount"))
                         if self.needs_amount else {})
@@ -192,8 +193,9 @@ class Renderer:
             amount = self.tariffs.get(member.tariff_category)
             if amount is None:
                 raise ServiceError(
-                    f"Le message utilise {{montant}} mais aucun tarif n'est défini pour la catégorie "
-                    f"« {member.tariff_category} » : renseignez les tarifs dans les paramètres des adhésions."
+                    _("Le message utilise {montant} mais aucun tarif n'est défini pour la catégorie "
+                      "« %(category)s » : renseignez les tarifs dans les paramètres des adhésions.") % {
+                        "category": member.tariff_category}
                 )
             values["montant"] = format_euros(amount)
         return values
@@ -253,7 +255,7 @@ def save_campaign(association: Association, actor: User | None, data: dict[str, 
         except rendering.TemplateError as error:
             raise ServiceError(str(error), field=name, code="template") from None
     if audience_errors(association, data.get("audience") or {}):
-        raise ServiceError("Les filtres de l'audience sont invalides.")
+        raise ServiceError(_("Les filtres de l'audience sont invalides."))
     with transaction.atomic():
         if campaign is None:
             campaign = Campaign(association=association, created_by=actor if actor and actor.pk else None)
@@ -261,7 +263,7 @@ def save_campaign(association: Association, actor: User | None, data: dict[str, 
         else:
             campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
             if not campaign.is_editable:
-                raise ServiceError("Cette campagne est déjà lancée : elle ne peut plus être modifiée.")
+                raise ServiceError(_("Cette campagne est déjà lancée : elle ne peut plus être modifiée."))
             action, before = "campaign.update", {name: getattr(campaign, name) for name in CAMPAIGN_FIELDS}
         for name in CAMPAIGN_FIELDS:
             if name in data:
@@ -274,11 +276,11 @@ def save_campaign(association: Association, actor: User | None, data: dict[str, 
 
 def schedule_campaign(campaign: Campaign, actor: User, when: datetime, request: HttpRequest | None = None) -> Campaign:
     if when <= timezone.now():
-        raise ServiceError("Choisissez une date et une heure à venir.")
+        raise ServiceError(_("Choisissez une date et une heure à venir."))
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
         if campaign.status == CampaignStatus.LAUNCHED:
-            raise ServiceError("Cette campagne est déjà lancée.")
+            raise ServiceError(_("Cette campagne est déjà lancée."))
         _check_launchable(campaign)
         campaign.status = CampaignStatus.SCHEDULED
         campaign.scheduled_at = when
@@ -293,7 +295,7 @@ def unschedule_campaign(campaign: Campaign, actor: User, request: HttpRequest | 
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
         if campaign.status != CampaignStatus.SCHEDULED:
-            raise ServiceError("Cette campagne n'est pas programmée.")
+            raise ServiceError(_("Cette campagne n'est pas programmée."))
         campaign.status = CampaignStatus.DRAFT
         campaign.scheduled_at = None
         campaign.save(update_fields=["status", "scheduled_at", "updated_at"])
@@ -304,7 +306,7 @@ def unschedule_campaign(campaign: Campaign, actor: User, request: HttpRequest | 
 def _check_launchable(campaign: Campaign) -> AudienceSummary:
     summary = summarize_audience(campaign.association, campaign.kind, campaign.audience, sample=0)
     if summary.recipients == 0:
-        raise ServiceError("L'audience est vide : aucun adhérent ne recevrait ce message. Modifiez les filtres.")
+        raise ServiceError(_("L'audience est vide : aucun adhérent ne recevrait ce message. Modifiez les filtres."))
     campaign_renderer(campaign)  # placeholders, deadline
     return summary
 
@@ -320,7 +322,7 @@ def launch_campaign(campaign: Campaign, actor: User | None, request: HttpRequest
         campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
         campaign.association = association
         if campaign.status == CampaignStatus.LAUNCHED:
-            raise ServiceError("Cette campagne est déjà lancée.")
+            raise ServiceError(_("Cette campagne est déjà lancée."))
         summary = _check_launchable(campaign)
         renderer = campaign_renderer(campaign)
         now = timezone.now()
@@ -369,14 +371,14 @@ def send_test(campaign: Campaign, actor: User, member: Member | None = None,
               request: HttpRequest | None = None) -> OutgoingMail:
     """Queue the message rendered for ``member`` (or the first recipient) to the actor's own address."""
     if not actor.email:
-        raise ServiceError("Votre compte n'a pas d'adresse e-mail.")
+        raise ServiceError(_("Votre compte n'a pas d'adresse e-mail."))
     association = campaign.association
     if member is None:
         member = recipients_of(association, campaign.kind, campaign.audience).order_by("id").first()
     if member is None:
         member = Member.objects.filter(association=association, anonymized_at=None).order_by("id").first()
     if member is None:
-        raise ServiceError("Ajoutez au moins un adhérent pour faire un envoi de test.")
+        raise ServiceError(_("Ajoutez au moins un adhérent pour faire un envoi de test."))
     renderer = campaign_renderer(campaign, test=True)
     with transaction.atomic():
         row = OutgoingMail.objects.create(association=association, kind=MailKind.TEST, campaign=campaign,
@@ -450,10 +452,10 @@ def record_bounce(association: Association, email: str, *, kind: str = "hard", r
     left out of campaigns and reminders until the address is corrected. Returns the members marked.
     """
     if kind not in BOUNCE_KINDS:
-        raise ServiceError("Type de rebond inconnu : « hard » (définitif) ou « soft » (temporaire).")
+        raise ServiceError(_("Type de rebond inconnu : « hard » (définitif) ou « soft » (temporaire)."))
     email = (email or "").strip()
     if not email or "@" not in email:
-        raise ServiceError("Adresse e-mail manquante ou invalide.")
+        raise ServiceError(_("Adresse e-mail manquante ou invalide."))
     reason = (reason or ("Rebond définitif" if kind == "hard" else "Rebond temporaire"))[:255]
     now = timezone.now()
     marked = 0

@@ -12,6 +12,7 @@ import contextlib
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_tables2 import RequestConfig
 
@@ -91,7 +92,7 @@ def _campaign_form(request: HttpRequest, campaign: Campaign | None) -> HttpRespo
             except ServiceError as error:
                 error.add_to_form(form)
             else:
-                messages.success(request, f"La campagne « {saved.name} » a été enregistrée.")
+                messages.success(request, _("La campagne « %(name)s » a été enregistrée.") % {"name": saved.name})
                 return redirect("campaign_detail", association_slug=association.slug, pk=saved.pk)
         kind = form.cleaned_data.get("kind") if hasattr(form, "cleaned_data") else None
         stored_audience = audience_values(audience)
@@ -231,9 +232,10 @@ def campaign_test_send(request: HttpRequest, association_slug: str, pk: int) -> 
     try:
         row = services.send_test(campaign, request.user, member, request=request)
     except ServiceError as error:
-        messages.error(request, f"Envoi de test impossible : {error}")
+        messages.error(request, _("Envoi de test impossible : %(error)s") % {"error": error})
     else:
-        messages.success(request, f"Envoi de test adressé à {row.to_email} (rendu pour {row.member.display_name}).")
+        messages.success(request, _("Envoi de test adressé à %(to_email)s (rendu pour %(display_name)s).") % {
+            "to_email": row.to_email, "display_name": row.member.display_name})
     return _to_detail(campaign)
 
 
@@ -246,7 +248,7 @@ def campaign_launch(request: HttpRequest, association_slug: str, pk: int) -> Htt
     except ServiceError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"Campagne lancée : {count} e-mail(s) en cours d'envoi.")
+        messages.success(request, _("Campagne lancée : %(count)s e-mail(s) en cours d'envoi.") % {"count": count})
     return _to_detail(campaign)
 
 
@@ -256,16 +258,17 @@ def campaign_schedule(request: HttpRequest, association_slug: str, pk: int) -> H
     campaign = _campaign_or_404(request, pk)
     form = ScheduleForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Envoi non programmé : " + " ".join(form.errors.get("scheduled_at", [])))
+        messages.error(request, _("Envoi non programmé : %(error)s") % {
+            "error": " ".join(form.errors.get("scheduled_at", []))})
         return _to_detail(campaign)
     try:
         campaign = services.schedule_campaign(campaign, request.user, form.cleaned_data["scheduled_at"],
                                               request=request)
     except ServiceError as error:
-        messages.error(request, f"Envoi non programmé : {error}")
+        messages.error(request, _("Envoi non programmé : %(error)s") % {"error": error})
     else:
         when = campaign_state(campaign)[1]
-        messages.success(request, f"Campagne {when[0].lower()}{when[1:]}.")
+        messages.success(request, _("Campagne %(when)s.") % {"when": when[0].lower() + when[1:]})
     return _to_detail(campaign)
 
 
@@ -278,7 +281,7 @@ def campaign_unschedule(request: HttpRequest, association_slug: str, pk: int) ->
     except ServiceError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, "La programmation est annulée : la campagne est revenue en brouillon.")
+        messages.success(request, _("La programmation est annulée : la campagne est revenue en brouillon."))
     return _to_detail(campaign)
 
 

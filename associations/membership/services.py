@@ -15,6 +15,7 @@ from django.db.models import Q, Sum
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from associations import audit
 from associations.mail import build_message
@@ -169,7 +170,7 @@ def refresh_status(member: Member, today: date | None = None) -> str:
 
 def set_departure(member: Member, actor: User, status: str, request: HttpRequest | None = None) -> Member:
     if status not in (MemberStatus.RESIGNED, MemberStatus.STRUCK_OFF):
-        raise ServiceError("Statut de départ inconnu.")
+        raise ServiceError(_("Statut de départ inconnu."))
     with transaction.atomic():
         old = member.status
         member.status = status
@@ -199,8 +200,8 @@ def tariff_for(member: Member) -> Decimal:
     tariff = Tariff.objects.filter(association=member.association, category=member.tariff_category).first()
     if tariff is None:
         raise ServiceError(
-            f"Aucun tarif n'est défini pour la catégorie « {member.tariff_category} » : "
-            "renseignez les tarifs dans les paramètres des adhésions."
+            _("Aucun tarif n'est défini pour la catégorie « %(category)s » : renseignez les tarifs dans les "
+              "paramètres des adhésions.") % {"category": member.tariff_category}
         )
     return tariff.amount
 
@@ -234,11 +235,11 @@ def record_payment(membership: Membership, actor: User | None, *, amount: Decima
                    request: HttpRequest | None = None) -> Payment:
     """Record money received. ``validate`` (coordinator/treasurer) makes it count in the balance now."""
     if method not in PaymentMethod.values:
-        raise ServiceError("Mode de paiement inconnu.")
+        raise ServiceError(_("Mode de paiement inconnu."))
     if amount is None or amount <= ZERO:
-        raise ServiceError("Le montant doit être positif.")
+        raise ServiceError(_("Le montant doit être positif."))
     if membership.status == MembershipStatus.CANCELLED:
-        raise ServiceError("Cette adhésion est annulée : aucun paiement ne peut y être enregistré.")
+        raise ServiceError(_("Cette adhésion est annulée : aucun paiement ne peut y être enregistré."))
     with transaction.atomic():
         locked = Membership.objects.select_for_update().get(pk=membership.pk)
         payment = Payment.objects.create(
@@ -270,7 +271,7 @@ def validate_pending_membership(membership: Membership, actor: User, *, paid_on:
                                 request: HttpRequest | None = None) -> Membership:
     """From the "à valider" queue: the declared transfer/cheque arrived; record the balance as paid."""
     if membership.status != MembershipStatus.PENDING:
-        raise ServiceError("Cette adhésion n'est pas en attente de validation.")
+        raise ServiceError(_("Cette adhésion n'est pas en attente de validation."))
     if membership.balance > ZERO:
         record_payment(membership, actor, amount=membership.balance,
                        method=membership.chosen_method or PaymentMethod.TRANSFER, paid_on=paid_on,
@@ -283,7 +284,7 @@ def set_membership_status(membership: Membership, actor: User, status: str,
                           request: HttpRequest | None = None) -> Membership:
     """Exempt (exonérée) or cancel (annulée) a membership."""
     if status not in (MembershipStatus.EXEMPT, MembershipStatus.CANCELLED):
-        raise ServiceError("Statut inconnu.")
+        raise ServiceError(_("Statut inconnu."))
     with transaction.atomic():
         old = membership.status
         membership.status = status
@@ -351,11 +352,11 @@ def declare_renewal(member: Member, *, method: str, data: dict[str, Any], docume
     The membership becomes "en attente de paiement" until the coordinator validates it.
     """
     if not documents_accepted:
-        raise ServiceError("Vous devez accepter les statuts, le règlement intérieur et la notice RGPD.")
+        raise ServiceError(_("Vous devez accepter les statuts, le règlement intérieur et la notice RGPD."))
     if method not in (PaymentMethod.TRANSFER, PaymentMethod.CHEQUE):
-        raise ServiceError("Choisissez le virement ou le chèque.")
+        raise ServiceError(_("Choisissez le virement ou le chèque."))
     if member.status in (MemberStatus.RESIGNED, MemberStatus.STRUCK_OFF):
-        raise ServiceError("Votre adhésion ne peut pas être renouvelée en ligne : contactez la coordination.")
+        raise ServiceError(_("Votre adhésion ne peut pas être renouvelée en ligne : contactez la coordination."))
     with transaction.atomic():
         if data:
             update_member(member, actor, data, request, action="member.self_update")
@@ -377,7 +378,7 @@ def apply_for_membership(association: Association, data: dict[str, Any], *, meth
                          documents_accepted: bool, request: HttpRequest | None = None) -> Member:
     """Public join page: a new professional applies; the coordinator accepts or refuses."""
     if not documents_accepted:
-        raise ServiceError("Vous devez accepter les statuts, le règlement intérieur et la notice RGPD.")
+        raise ServiceError(_("Vous devez accepter les statuts, le règlement intérieur et la notice RGPD."))
     with transaction.atomic():
         member = create_member(association, None, {**data, "application_status": ApplicationStatus.PENDING},
                                request, action="member.apply")
@@ -392,7 +393,7 @@ def apply_for_membership(association: Association, data: dict[str, Any], *, meth
 
 def decide_application(member: Member, actor: User, accept: bool, request: HttpRequest | None = None) -> Member:
     if member.application_status != ApplicationStatus.PENDING:
-        raise ServiceError("Cette demande d'adhésion a déjà été traitée.")
+        raise ServiceError(_("Cette demande d'adhésion a déjà été traitée."))
     with transaction.atomic():
         member.application_status = ApplicationStatus.ACCEPTED if accept else ApplicationStatus.REFUSED
         if accept and not member.joined_on:

@@ -21,6 +21,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBad
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from associations import files
@@ -185,7 +186,7 @@ def membership_settings(request: HttpRequest, association_slug: str) -> HttpResp
     if not form.is_valid():
         return _render_settings(request, settings_form=form, status=400)
     admin_services.update_membership_settings(request.association, request.user, form.cleaned_data, request=request)
-    messages.success(request, "Les règles d'adhésion ont été enregistrées.")
+    messages.success(request, _("Les règles d'adhésion ont été enregistrées."))
     return _back_to_settings(association_slug, "regles")
 
 
@@ -199,7 +200,7 @@ def tariff_save(request: HttpRequest, association_slug: str) -> HttpResponse:
         except ServiceError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, "Les tarifs ont été enregistrés.")
+            messages.success(request, _("Les tarifs ont été enregistrés."))
             return _back_to_settings(association_slug, "tarifs")
     return _render_settings(request, tariff_form=form, status=400)
 
@@ -215,7 +216,7 @@ def college_add(request: HttpRequest, association_slug: str) -> HttpResponse:
         except ServiceError as error:
             form.add_error("name", str(error))
         else:
-            messages.success(request, f"Collège « {college.name} » ajouté.")
+            messages.success(request, _("Collège « %(name)s » ajouté.") % {"name": college.name})
             return _back_to_settings(association_slug, "colleges")
     return _render_settings(request, add_form=form, status=400)
 
@@ -231,7 +232,7 @@ def college_edit(request: HttpRequest, association_slug: str, pk: int) -> HttpRe
         except ServiceError as error:
             form.add_error("name", str(error))
         else:
-            messages.success(request, f"Collège renommé « {college.name} ».")
+            messages.success(request, _("Collège renommé « %(name)s ».") % {"name": college.name})
             return _back_to_settings(association_slug, "colleges")
     return _render_settings(request, edit_forms={college.pk: form}, status=400)
 
@@ -245,7 +246,7 @@ def college_delete(request: HttpRequest, association_slug: str, pk: int) -> Http
         admin_services.delete_college(college, request.user, request=request)
     except ServiceError as error:
         return _render_settings(request, delete_errors={college.pk: str(error)}, status=400)
-    messages.success(request, f"Collège « {name} » supprimé.")
+    messages.success(request, _("Collège « %(name)s » supprimé.") % {"name": name})
     return _back_to_settings(association_slug, "colleges")
 
 
@@ -260,7 +261,7 @@ def document_upload(request: HttpRequest, association_slug: str) -> HttpResponse
         except ServiceError as error:
             form.add_error("file", str(error))
         else:
-            messages.success(request, f"{document.get_kind_display()} : nouvelle version déposée.")
+            messages.success(request, _("%(kind)s : nouvelle version déposée.") % {"kind": document.get_kind_display()})
             return _back_to_settings(association_slug, "documents")
     return _render_settings(request, upload_form=form, status=400)
 
@@ -314,7 +315,7 @@ def lapsed_members(request: HttpRequest, association_slug: str) -> HttpResponse:
 def member_erase(request: HttpRequest, association_slug: str, pk: int) -> HttpResponse:
     member = get_object_or_404(Member.objects.filter(association=request.association), pk=pk)
     if member.anonymized_at:
-        messages.info(request, f"L'adhérent #{member.pk} est déjà anonymisé.")
+        messages.info(request, _("L'adhérent #%(pk)s est déjà anonymisé.") % {"pk": member.pk})
         return redirect("lapsed_members", association_slug=association_slug)
     form = EraseForm(request.POST, auto_id=_row_auto_id(member.pk))
     if not form.is_valid():
@@ -325,8 +326,9 @@ def member_erase(request: HttpRequest, association_slug: str, pk: int) -> HttpRe
         return redirect("lapsed_members", association_slug=association_slug)
     name = str(member)
     services.erase_member(member, request.user, request=request)
-    messages.success(request, f"{name} a été anonymisé·e. Ses adhésions et les montants réglés sont conservés "
-                              "pour la comptabilité.")
+    messages.success(request,
+        _("%(name)s a été anonymisé·e. Ses adhésions et les montants réglés sont conservés pour la comptabilité.") % {
+        "name": name})
     return redirect("lapsed_members", association_slug=association_slug)
 
 

@@ -14,6 +14,7 @@ from django.db.models import Prefetch, Q, Sum
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
@@ -116,18 +117,18 @@ def member_bulk(request: HttpRequest, association_slug: str) -> HttpResponse:
     association = request.association
     ids = {int(value) for value in request.POST.getlist("ids") if value.isdigit()}
     if not ids:
-        messages.error(request, "Sélectionnez au moins un adhérent dans la liste.")
+        messages.error(request, _("Sélectionnez au moins un adhérent dans la liste."))
         return _back(request, "member_list")
     form = BulkActionForm(request.POST, association=association)
     if not form.is_valid():
         errors = [f"{form.fields[name].label if name in form.fields else ''} : {' '.join(errs)}".lstrip(" :")
                   for name, errs in form.errors.items()]
-        messages.error(request, "Action non effectuée. " + " ".join(errors))
+        messages.error(request, _("Action non effectuée. %(errors)s") % {"errors": " ".join(errors)})
         return _back(request, "member_list")
     # Ids of another association (or unknown) are simply not found here.
     members = list(_members(request).filter(pk__in=ids).select_related("association"))
     if not members:  # none of ours: nothing to do, nothing to record
-        messages.error(request, "Aucun des adhérents sélectionnés n'a été trouvé : rien n'a été fait.")
+        messages.error(request, _("Aucun des adhérents sélectionnés n'a été trouvé : rien n'a été fait."))
         return _back(request, "member_list")
     missing = len(ids) - len(members)
     action = form.cleaned_data["action"]
@@ -142,11 +143,12 @@ def member_bulk(request: HttpRequest, association_slug: str) -> HttpResponse:
                 queued, skipped = services.send_renewal_links(association, request.user, members, request=request)
                 summary = f"{queued} e-mail(s) envoyé(s), {skipped} sans adresse valide."
     except _BulkFailed as error:
-        messages.error(request, f"Aucune modification n'a été faite. {error}")
+        messages.error(request, _("Aucune modification n'a été faite. %(error)s") % {"error": error})
     else:
         messages.success(request, summary)
     if missing:
-        messages.warning(request, f"{missing} adhérent(s) sélectionné(s) introuvable(s) : ignoré(s).")
+        messages.warning(request, _("%(missing)s adhérent(s) sélectionné(s) introuvable(s) : ignoré(s).") % {
+            "missing": missing})
     return _back(request, "member_list")
 
 
@@ -222,7 +224,8 @@ def member_create(request: HttpRequest, association_slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         member = _save_member(form, lambda data: services.create_member(association, request.user, data, request))
         if member is not None:
-            messages.success(request, f"{member.display_name} a été ajouté·e aux adhérents.")
+            messages.success(request, _("%(display_name)s a été ajouté·e aux adhérents.") % {
+                "display_name": member.display_name})
             return redirect("member_detail", association_slug=association.slug, pk=member.pk)
     return render(request, "members/member_form.html", {"form": form, "member": None},
                   status=400 if form.errors else 200)
@@ -233,8 +236,8 @@ def member_edit(request: HttpRequest, association_slug: str, pk: int) -> HttpRes
     association = request.association
     member = _member_or_404(request, pk)
     if member.anonymized_at:
-        messages.error(request, "Les données de cet adhérent ont été anonymisées : la fiche ne peut plus être "
-                                "modifiée.")
+        messages.error(request, _("Les données de cet adhérent ont été anonymisées : la fiche ne peut plus être "
+                                "modifiée."))
         return redirect("member_detail", association_slug=association.slug, pk=pk)
     form = MemberForm(request.POST or None, association=association, instance=member)
     if request.method == "POST" and form.is_valid():
@@ -242,7 +245,8 @@ def member_edit(request: HttpRequest, association_slug: str, pk: int) -> HttpRes
         stored = _member_or_404(request, pk)
         saved = _save_member(form, lambda data: services.update_member(stored, request.user, data, request))
         if saved is not None:
-            messages.success(request, f"La fiche de {saved.display_name} a été enregistrée.")
+            messages.success(request, _("La fiche de %(display_name)s a été enregistrée.") % {
+                "display_name": saved.display_name})
             return redirect("member_detail", association_slug=association.slug, pk=pk)
     return render(request, "members/member_form.html", {"form": form, "member": member},
                   status=400 if form.errors else 200)
@@ -327,10 +331,10 @@ def member_open_membership(request: HttpRequest, association_slug: str, pk: int)
     member = _member_or_404(request, pk)
     period = services.current_period(request.association)
     if member.anonymized_at:
-        messages.error(request, "Cet adhérent est anonymisé : aucune adhésion ne peut être ouverte.")
+        messages.error(request, _("Cet adhérent est anonymisé : aucune adhésion ne peut être ouverte."))
     elif Membership.objects.filter(association=request.association, member=member,
                                    start_date=period.start).exists():
-        messages.info(request, f"L'adhésion {period.label} existe déjà.")
+        messages.info(request, _("L'adhésion %(label)s existe déjà.") % {"label": period.label})
     else:
         try:
             membership = services.open_membership(member, request.user, period, request=request)
@@ -338,10 +342,11 @@ def member_open_membership(request: HttpRequest, association_slug: str, pk: int)
             messages.error(request, str(error))
         else:
             if membership.status == MembershipStatus.EXEMPT:
-                messages.success(request, f"Adhésion {period.label} ouverte (exonérée : tarif à 0 €).")
+                messages.success(request, _("Adhésion %(label)s ouverte (exonérée : tarif à 0 €).") % {
+                    "label": period.label})
             else:
-                messages.success(request, f"Adhésion {period.label} ouverte : {format_euros(membership.amount_due)} "
-                                          "à régler.")
+                messages.success(request, _("Adhésion %(label)s ouverte : %(amount)s à régler.") % {
+                    "label": period.label, "amount": format_euros(membership.amount_due)})
     return redirect("member_detail", association_slug=association_slug, pk=pk)
 
 
@@ -350,7 +355,7 @@ def member_open_membership(request: HttpRequest, association_slug: str, pk: int)
 def member_record_payment(request: HttpRequest, association_slug: str, pk: int) -> HttpResponse:
     member = _member_or_404(request, pk)
     if member.anonymized_at:
-        messages.error(request, "Cet adhérent est anonymisé : aucun paiement ne peut être enregistré.")
+        messages.error(request, _("Cet adhérent est anonymisé : aucun paiement ne peut être enregistré."))
         return redirect("member_detail", association_slug=association_slug, pk=pk)
     form = PaymentForm(request.POST, association=request.association, member=member)
     if form.is_valid():
@@ -363,11 +368,12 @@ def member_record_payment(request: HttpRequest, association_slug: str, pk: int) 
         except ServiceError as error:
             form.add_error(None, str(error))
         else:
-            state = "validé" if validate else "en attente de validation par la coordination"
-            messages.success(request, f"Paiement de {format_euros(data['amount'])} enregistré pour "
-                                      f"{data['membership'].period_label} ({state}).")
+            state = _("validé") if validate else _("en attente de validation par la coordination")
+            messages.success(request, _("Paiement de %(amount)s enregistré pour %(period_label)s (%(state)s).") % {
+                "amount": format_euros(data["amount"]), "period_label": data["membership"].period_label,
+                "state": state})
             return redirect("member_detail", association_slug=association_slug, pk=pk)
-    messages.error(request, "Le paiement n'a pas été enregistré : corrigez le formulaire.")
+    messages.error(request, _("Le paiement n'a pas été enregistré : corrigez le formulaire."))
     return _render_detail(request, member, payment_form=form, status=400)
 
 
@@ -377,15 +383,15 @@ def payment_validate(request: HttpRequest, association_slug: str, pk: int) -> Ht
     payment = get_object_or_404(Payment.objects.filter(association=request.association)
                                 .select_related("membership"), pk=pk)
     if payment.validated_at:
-        messages.info(request, "Ce paiement était déjà validé.")
+        messages.info(request, _("Ce paiement était déjà validé."))
     else:
         try:
             services.validate_payment(payment, request.user, request=request)
         except ServiceError as error:
             messages.error(request, str(error))
         else:
-            messages.success(request, f"Paiement de {format_euros(payment.amount)} validé "
-                                      f"({payment.membership.period_label}).")
+            messages.success(request, _("Paiement de %(amount)s validé (%(period_label)s).") % {
+                "amount": format_euros(payment.amount), "period_label": payment.membership.period_label})
     return _back(request, "member_detail", pk=payment.membership.member_id)
 
 
@@ -396,16 +402,18 @@ def membership_set_status(request: HttpRequest, association_slug: str, pk: int) 
     status = request.POST.get("status", "")
     labels = {MembershipStatus.EXEMPT: "exonérée", MembershipStatus.CANCELLED: "annulée"}
     if status not in labels:
-        messages.error(request, "Choisissez « exonérer » ou « annuler ».")
+        messages.error(request, _("Choisissez « exonérer » ou « annuler »."))
     elif membership.status == status:
-        messages.info(request, f"L'adhésion {membership.period_label} est déjà {labels[status]}.")
+        messages.info(request, _("L'adhésion %(period_label)s est déjà %(value)s.") % {
+            "period_label": membership.period_label, "value": labels[status]})
     else:
         try:
             services.set_membership_status(membership, request.user, status, request=request)
         except ServiceError as error:
             messages.error(request, str(error))
         else:
-            messages.success(request, f"Adhésion {membership.period_label} {labels[status]}.")
+            messages.success(request, _("Adhésion %(period_label)s %(value)s.") % {
+                "period_label": membership.period_label, "value": labels[status]})
     return _back(request, "member_detail", pk=membership.member_id)
 
 
@@ -423,19 +431,20 @@ def member_departure(request: HttpRequest, association_slug: str, pk: int) -> Ht
     departed = member.status in DEPARTURES
     try:
         if member.anonymized_at:
-            messages.error(request, "Cet adhérent est anonymisé.")
+            messages.error(request, _("Cet adhérent est anonymisé."))
         elif action == "reinstate":
             if not departed:
-                messages.info(request, f"{member.display_name} n'est ni démissionnaire ni radié·e.")
+                messages.info(request, _("%(display_name)s n'est ni démissionnaire ni radié·e.") % {
+                    "display_name": member.display_name})
             else:
                 services.reinstate(member, request.user, request=request)
-                messages.success(request, f"{member.display_name} est réintégré·e "
-                                          f"(statut : {member.get_status_display()}).")
+                messages.success(request, _("%(display_name)s est réintégré·e (statut : %(status)s).") % {
+                    "display_name": member.display_name, "status": member.get_status_display()})
         elif action in DEPARTURES:
             services.set_departure(member, request.user, action, request=request)
             messages.success(request, DEPARTURES[action])
         else:
-            messages.error(request, "Action inconnue.")
+            messages.error(request, _("Action inconnue."))
     except ServiceError as error:
         messages.error(request, str(error))
     return redirect("member_detail", association_slug=association_slug, pk=pk)

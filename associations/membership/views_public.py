@@ -16,6 +16,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -128,7 +129,7 @@ def renewal_page(request: HttpRequest, member: Member, *, actor, self_url: str, 
             apply_validation_error(form, error)
         else:
             if membership.status == MembershipStatus.PENDING:
-                messages.success(request, "Votre demande de renouvellement est enregistrée. Merci !")
+                messages.success(request, _("Votre demande de renouvellement est enregistrée. Merci !"))
                 return redirect(self_url)
             # Free cotisation (exonérée): nothing to pay, the attestation is on its way.
             return membership_status_page(request, member, membership, context)
@@ -209,7 +210,8 @@ def renewal_account(request: HttpRequest, association_slug: str, token: str) -> 
     except ServiceError as error:
         messages.error(request, str(error))
         return redirect("renewal", association_slug=association_slug, token=token)
-    messages.info(request, f"Saisissez votre adresse e-mail ({member.email}) : vous recevrez un code de connexion.")
+    messages.info(request, _("Saisissez votre adresse e-mail (%(email)s) : vous recevrez un code de connexion.") % {
+        "email": member.email})
     space = reverse("member_space", kwargs={"association_slug": association_slug})
     return redirect(f"{reverse('account_request_login_code')}?next={space}")
 
@@ -243,8 +245,8 @@ def join(request: HttpRequest, association_slug: str) -> HttpResponse:
             return render(request, "renewal/join_done.html", {"member": None})
         if form.is_valid():
             if _tariff_missing(association, form.cleaned_data["kind"]):
-                form.add_error(None, "L'adhésion en ligne n'est pas encore ouverte : contactez la coordination "
-                                     "de l'association.")
+                form.add_error(None, _("L'adhésion en ligne n'est pas encore ouverte : contactez la coordination "
+                                     "de l'association."))
             else:
                 try:
                     member = services.apply_for_membership(

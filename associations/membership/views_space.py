@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -151,7 +152,7 @@ def space_newsletter(request: HttpRequest, association_slug: str) -> HttpRespons
         services.update_member(member, request.user, {"newsletter_consent": consent}, request,
                                action="member.newsletter")
     except (ValidationError, ServiceError):
-        messages.error(request, "Votre choix n'a pas pu être enregistré : contactez la coordination.")
+        messages.error(request, _("Votre choix n'a pas pu être enregistré : contactez la coordination."))
     else:
         messages.success(request, "Vous recevrez les lettres d'information de l'association." if consent
                          else "Vous ne recevrez plus les lettres d'information de l'association.")
