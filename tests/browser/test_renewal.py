@@ -81,7 +81,8 @@ def test_renewal_by_link_validation_and_attestation(new_context, page, live_serv
     # --- The coordinator logs in and validates the transfer once it arrived.
     login(page, live_server, coordinator.email, PASSWORD)
     expect(page).to_have_url(f"{live_server.url}/a/alpha/")
-    page.locator("#mainnav").get_by_role("link", name="À valider").click()
+    page.locator("#mainnav").get_by_role("link", name="Adhérents").click()
+    page.get_by_role("navigation", name="Rubrique Adhérents").get_by_role("link", name="À valider").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("À valider")
     queue_row = page.locator("main tr").filter(has_text=membership.payment_reference)
     expect(queue_row).to_contain_text("Claire DUPONT")
