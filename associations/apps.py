@@ -13,7 +13,11 @@ class AssociationsConfig(AppConfig):
         from associations import entries
         from associations.campaigns import entries as campaign_entries
         from associations.membership import entries as membership_entries
+        from associations.membership import import_schema as membership_imports
+        from associations.navigation import register_core_sections
 
         entries.register()
         membership_entries.register()
+        membership_imports.register()
         campaign_entries.register()
+        register_core_sections()

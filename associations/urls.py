@@ -17,7 +17,7 @@ urlpatterns = [
     path("logo/", views.association_logo, name="association_logo"),
     path("adherents/", include("associations.membership.urls_directory")),
     path("adhesions/", include("associations.membership.urls_admin")),
-    path("adherents/import/", include("associations.membership.urls_import")),
+    path("adherents/import/", include("associations.imports.urls")),
     path("mon-adhesion/", include("associations.membership.urls_space")),
     path("campagnes/", include("associations.campaigns.urls")),
     path("relances/", include("associations.campaigns.urls_reminders")),

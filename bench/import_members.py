@@ -108,8 +108,8 @@ def run(args) -> None:
     from django.db import connection
     from django_scopes import scope
 
-    from associations.membership import imports
-    from associations.membership.import_tasks import apply_import
+    from associations.imports import services as imports
+    from associations.imports.tasks import apply_import
     from associations.models import Association, College, ImportJob, Member, Tariff, User
 
     rng = random.Random(42)  # noqa: S311 - reproducible fake data

@@ -11,7 +11,7 @@ app = Celery("cpts", task_cls="celery.contrib.django.task:DjangoTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.autodiscover_tasks(["associations.membership"])
-app.autodiscover_tasks(["associations.membership"], related_name="import_tasks")
+app.autodiscover_tasks(["associations.imports"])
 app.autodiscover_tasks(["associations.campaigns"])
 
 

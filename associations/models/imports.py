@@ -1,4 +1,8 @@
-"""Import jobs: a file uploaded by the coordinator, mapped, previewed, then applied by a background job."""
+"""Import jobs: a file uploaded by the coordinator, mapped, previewed, then applied by a background job.
+
+``kind`` names the import kind (``associations.imports.schema.import_kinds``: ``"members"``, …) that
+reads, classifies and writes the rows; the job row itself is the same for every kind.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,9 @@ def import_file_path(instance: ImportJob, filename: str) -> str:
 
 
 class ImportJob(TenantModel):
-    """One import of members from a CSV/XLSX file: uploaded → mapped → previewed → applied by a job."""
+    """One import of a CSV/XLSX file: uploaded → mapped → previewed → applied by a background job."""
+
+    DEFAULT_KIND = "members"
 
     class Status(models.TextChoices):
         UPLOADED = "uploaded", _("Fichier déposé")
@@ -25,6 +31,7 @@ class ImportJob(TenantModel):
         DONE = "done", _("Terminé")
         FAILED = "failed", _("Échec")
 
+    kind = models.CharField(_("type d'import"), max_length=40, default=DEFAULT_KIND)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
                                    related_name="+", verbose_name=_("créé par"))
     file = models.FileField(_("fichier"), upload_to=import_file_path, max_length=255)

@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_scopes import scope
 
-from associations.membership import imports
-from associations.membership.import_tasks import apply_import
+from associations.imports.tasks import apply_import
+from associations.membership import import_schema
 from associations.models import AuditLog, College, ImportJob, Member
 from tests.factories import make_member
 from tests.imports.helpers import RPPS, csv_bytes, make_college, members, person, preview_job
@@ -114,9 +114,9 @@ def test_reimporting_the_same_xlsx_changes_nothing(coordinator_client, associati
 def test_failure_inside_apply_leaves_zero_new_members(coordinator_client, association, college, monkeypatch,
                                                       django_capture_on_commit_callbacks):
     """Rows 1 and 2 are really INSERTed (one row per batch) before row 3 raises: all is rolled back."""
-    monkeypatch.setattr(imports, "BATCH_SIZE", 1)
+    monkeypatch.setattr(import_schema, "BATCH_SIZE", 1)
     written = []
-    prepare = imports._prepare_for_write
+    prepare = import_schema._prepare_for_write
 
     def failing(member, college_ids):
         if len(written) == 2:
@@ -125,7 +125,7 @@ def test_failure_inside_apply_leaves_zero_new_members(coordinator_client, associ
         written.append(member)
         return prepare(member, college_ids)
 
-    monkeypatch.setattr(imports, "_prepare_for_write", failing)
+    monkeypatch.setattr(import_schema, "_prepare_for_write", failing)
     job = preview_job(coordinator_client, association, csv_bytes(ROWS))
     confirm(coordinator_client, association, job, django_capture_on_commit_callbacks)
     assert len(written) == 2

@@ -9,7 +9,7 @@ import pytest
 from django_scopes import scope
 from playwright.sync_api import expect
 
-from associations.membership import imports
+from associations.imports import services as imports
 from associations.models import ImportJob, Member, Profession, Role
 from tests.browser.conftest import PHONE_VIEWPORT, assert_no_axe_violations, login, screenshot
 from tests.factories import PASSWORD, UserFactory, grant, make_member

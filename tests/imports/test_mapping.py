@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django_scopes import scope
 
-from associations.membership.imports import guess_field
+from associations.membership.import_schema import MEMBERS
 from associations.models import ImportJob
 from tests.factories import make_member
 from tests.imports.helpers import csv_bytes, last_job, members, person, upload
@@ -30,7 +30,7 @@ pytestmark = pytest.mark.django_db
     ("Civilité", "civility"), ("Commentaire", "notes"), ("Nom Prénom", None), ("Couleur préférée", None),
 ])
 def test_header_synonyms(header, field):
-    assert guess_field(header) == field
+    assert MEMBERS.guess_field(header) == field
 
 
 def selected(html: str, name: str) -> str:
@@ -135,7 +135,7 @@ def test_another_associations_job_is_a_404(coordinator_client, association, othe
 
 def test_a_job_confirmed_meanwhile_keeps_its_mapping(coordinator_client, association):
     """Two tabs: the import is confirmed in one while the other still shows the mapping form."""
-    from associations.membership import imports
+    from associations.imports import services as imports
     from associations.services import ServiceError
 
     upload(coordinator_client, association, csv_bytes([person()]))

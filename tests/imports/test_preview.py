@@ -12,7 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_scopes import scope
 
-from associations.membership import imports
+from associations.imports import services
+from associations.membership.import_schema import MEMBERS
 from associations.models import Member
 from tests.factories import make_member
 from tests.imports.helpers import RPPS, csv_bytes, make_college, members, person, preview_job
@@ -184,10 +185,10 @@ def test_professions_by_label_code_and_synonyms(coordinator_client, association)
     rows = [person(last=f"Nom{i}", first="X", profession=name) for i, name in enumerate(names)]
     job = preview_job(coordinator_client, association, csv_bytes(rows))
     assert job.summary["counts"]["create"] == len(names), job.summary["rows"]
-    table = imports.load_table(job)
+    table = services.load_table(job)
     with scope(association=association):
-        results = imports.classify(association, table, job.mapping)
-    assert [r.member.profession.code for r in results] == [
+        results = MEMBERS.classify(association, table, job.mapping)
+    assert [r.instance.profession.code for r in results] == [
         "infirmier", "infirmier", "infirmier", "masseur-kinesitherapeute", "masseur-kinesitherapeute", "pharmacien",
         "sage-femme", "medecin-generaliste", "chirurgien-dentiste", "psychologue"]
 

@@ -13,7 +13,7 @@ import pytest
 from django.urls import reverse
 from django_scopes import scope
 
-from associations.membership import imports
+from associations.imports import reader, services
 from associations.models import ImportJob
 from tests.imports.helpers import RPPS, csv_bytes, last_job, person, upload, xlsx_bytes
 
@@ -61,7 +61,7 @@ def test_semicolon_utf8_bom_with_accents_spaces_and_trailing_lines(coordinator_c
     assert job.mapping == {"0": "civility", "1": "last_name", "2": "first_name", "3": "profession", "4": "rpps",
                            "5": "email", "6": "phone", "7": "postal_code", "8": "city", "9": "college",
                            "10": "joined_on"}
-    table = imports.load_table(job)
+    table = services.load_table(job)
     assert table.rows[0] == (2, ["Dr", "Lefèvre", "Hélène", "Médecin généraliste", RPPS[0], "helene@example.org", "",
                                  "37000", "Tours", "", "05/03/2021"])
     assert table.rows[1][1][3] == "Infirmière"
@@ -72,7 +72,7 @@ def test_comma_separated_windows_1252(coordinator_client, association):
     with pytest.raises(UnicodeDecodeError):
         data.decode("utf-8")
     assert upload(coordinator_client, association, data).status_code == 302
-    table = imports.load_table(last_job(association))
+    table = services.load_table(last_job(association))
     assert table.rows[0][1][1:3] == ["Lefèvre", "Hélène"]
     assert table.rows[0][1][8] == "Châteauroux"
 
@@ -84,7 +84,7 @@ def test_xlsx_with_real_dates_and_numbers(coordinator_client, association):
                         datetime(2021, 3, 5)], [], []])
     response = upload(coordinator_client, association, data, name="adherents.xlsx")
     assert response.status_code == 302
-    table = imports.load_table(last_job(association))
+    table = services.load_table(last_job(association))
     assert table.rows == [(2, ["Mme", "Lefèvre", "Hélène", "IDE", RPPS[0], "h@example.org", "", "1000", "Bourg", "",
                                "05/03/2021"])]
 
@@ -116,7 +116,7 @@ def test_empty_file(coordinator_client, association, settings, data):
 
 
 def test_png_is_not_a_spreadsheet(coordinator_client, association, settings):
-    from tests.tenancy.test_url_matrix import PNG
+    from tests.tenancy.conftest import PNG
 
     response = upload(coordinator_client, association, PNG, name="photo.csv")
     assert_refused(response, "Ce fichier n'est pas un tableur (une image PNG)", association, settings)
@@ -149,7 +149,7 @@ def test_broken_xlsx(coordinator_client, association, settings):
 
 def test_twenty_megabytes_refused_quickly_without_being_read(coordinator_client, association, settings, monkeypatch):
     read = []
-    monkeypatch.setattr(imports, "read_table", lambda *a, **k: read.append(1))
+    monkeypatch.setattr(services, "read_table", lambda *a, **k: read.append(1))
     data = csv_bytes([person()]) + b"x" * (20 * 1024 * 1024)
     started = time.monotonic()
     response = upload(coordinator_client, association, data)
@@ -161,7 +161,7 @@ def test_twenty_megabytes_refused_quickly_without_being_read(coordinator_client,
 
 def test_size_checked_from_the_uploaded_file_too(coordinator_client, association, settings, monkeypatch):
     """Below the Content-Length shortcut, the form checks ``UploadedFile.size`` before reading."""
-    monkeypatch.setattr(imports, "MAX_BYTES", 1000)
+    monkeypatch.setattr(reader, "MAX_BYTES", 1000)
     response = upload(coordinator_client, association, csv_bytes([person()] * 40))
     assert_refused(response, "Le fichier est trop volumineux", association, settings)
 
