@@ -11,7 +11,7 @@ from associations import audit
 from associations.membership import services
 from associations.models import AuditLog, Role, UserRole
 from tests.factories import UserFactory, grant, make_invitation, make_member, set_tariffs
-from tests.tenancy.test_url_matrix import PNG
+from tests.tenancy.matrix_base import PNG
 
 
 @pytest.mark.django_db

@@ -116,7 +116,7 @@ def test_empty_file(coordinator_client, association, settings, data):
 
 
 def test_png_is_not_a_spreadsheet(coordinator_client, association, settings):
-    from tests.tenancy.conftest import PNG
+    from tests.tenancy.matrix_base import PNG
 
     response = upload(coordinator_client, association, PNG, name="photo.csv")
     assert_refused(response, "Ce fichier n'est pas un tableur (une image PNG)", association, settings)
