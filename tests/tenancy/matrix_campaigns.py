@@ -7,8 +7,9 @@ from datetime import timedelta
 from django.utils import timezone
 from django_scopes import scope
 
+from associations.models import Campaign, CampaignStatus, MailKind, OutgoingMail
 from tests.factories import make_member
-from tests.tenancy.matrix_base import ALL, EDITORS, Case
+from tests.tenancy.matrix_base import ALL, EDITORS, Case, audited, exists, row_is
 
 
 def campaign_objects(association, users) -> dict:
@@ -44,6 +45,11 @@ def _future(o) -> dict:
     return {"scheduled_at": (timezone.localtime() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")}
 
 
+# The test message goes to the caller's own address, rendered for the chosen member.
+_TEST_MAIL = exists(OutgoingMail, kind=MailKind.TEST, campaign=lambda o: o["draft"], member=lambda o: o["recipient"],
+                    to_email=lambda o: o["user"].email)
+
+
 CASES = {
     "campaign_list": Case(ALL, setup=SETUP),
     "campaign_create": Case(EDITORS),
@@ -51,10 +57,17 @@ CASES = {
     "campaign_detail": Case(ALL, kwargs=_draft, setup=SETUP),
     "campaign_edit": Case(EDITORS, kwargs=_draft, setup=SETUP),
     "campaign_preview": Case(ALL, data=lambda o: {"member": o["recipient"]}, kwargs=_draft, setup=SETUP),
-    "campaign_test_send": Case(EDITORS, "post", (302,), kwargs=_draft, setup=SETUP),
-    "campaign_launch": Case(EDITORS, "post", (302,), kwargs=_draft, setup=SETUP),
-    "campaign_schedule": Case(EDITORS, "post", (302,), _future, kwargs=_draft, setup=SETUP),
-    "campaign_unschedule": Case(EDITORS, "post", (302,), kwargs=lambda o: {"pk": o["scheduled"]}, setup=SETUP),
+    "campaign_test_send": Case(EDITORS, "post", (302,), lambda o: {"member": o["recipient"]}, kwargs=_draft,
+                               setup=SETUP, effect=(_TEST_MAIL, audited("campaign.test_send", "draft"))),
+    "campaign_launch": Case(EDITORS, "post", (302,), kwargs=_draft, setup=SETUP,
+                            effect=(row_is(Campaign, "draft", status=CampaignStatus.LAUNCHED),
+                                    audited("campaign.launch", "draft"))),
+    "campaign_schedule": Case(EDITORS, "post", (302,), _future, kwargs=_draft, setup=SETUP,
+                              effect=(row_is(Campaign, "draft", status=CampaignStatus.SCHEDULED),
+                                      audited("campaign.schedule", "draft"))),
+    "campaign_unschedule": Case(EDITORS, "post", (302,), kwargs=lambda o: {"pk": o["scheduled"]}, setup=SETUP,
+                                effect=(row_is(Campaign, "scheduled", status=CampaignStatus.DRAFT),
+                                        audited("campaign.unschedule", "scheduled"))),
     "campaign_progress": Case(ALL, kwargs=_launched, setup=SETUP),
     "campaign_recipients": Case(ALL, kwargs=_launched, setup=SETUP),
 }

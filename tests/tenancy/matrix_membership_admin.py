@@ -4,14 +4,36 @@ settings (rules, tariffs, collèges, documents) and the RGPD screens (lapsed mem
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from django_scopes import scope
 
+from associations.models import (
+    ApplicationStatus,
+    AssociationDocument,
+    College,
+    Member,
+    Membership,
+    MembershipStatus,
+    Tariff,
+)
 from tests.factories import make_member, set_tariffs
-from tests.tenancy.matrix_base import ALL, COORD, EDITORS, MEMBER, Case
+from tests.tenancy.matrix_base import (
+    ALL,
+    COORD,
+    EDITORS,
+    MEMBER,
+    SET,
+    VALIDATORS,
+    Case,
+    audited,
+    deleted,
+    exists,
+    row_is,
+)
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
@@ -19,7 +41,7 @@ PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>
 def membership_admin_objects(association, users) -> dict:
     """A pending membership, a pending application, an unused collège, a statutes PDF, a lapsed member."""
     from associations.membership import services
-    from associations.models import AssociationDocument, College, Profession
+    from associations.models import Profession
 
     set_tariffs(association)
     renewing = make_member(association, first_name="Paul", last_name="Attente", email="paul@example.org")
@@ -47,23 +69,34 @@ def _upload(_objects) -> dict:
 SETUP = membership_admin_objects
 
 CASES = {
-    # Validate_payments (coordinator) or manage_members (coordinator, assistant) may open the queue.
-    "membership_queue": Case(EDITORS, setup=SETUP),
-    "membership_validate": Case(COORD, "post", (302,), {}, kwargs=lambda o: {"pk": o["pending_membership"]},
-                                setup=SETUP),
+    # Validate_payments (coordinator, treasurer) or manage_members (coordinator, assistant) may open the queue.
+    "membership_queue": Case(EDITORS | VALIDATORS, setup=SETUP),
+    "membership_validate": Case(VALIDATORS, "post", (302,), {}, kwargs=lambda o: {"pk": o["pending_membership"]},
+                                setup=SETUP,
+                                effect=(row_is(Membership, "pending_membership", status=MembershipStatus.PAID),
+                                        audited("payment.record"))),
     "application_decide": Case(EDITORS, "post", (302,), {"decision": "accept"},
-                               kwargs=lambda o: {"pk": o["applicant"]}, setup=SETUP),
+                               kwargs=lambda o: {"pk": o["applicant"]}, setup=SETUP,
+                               effect=(row_is(Member, "applicant", application_status=ApplicationStatus.ACCEPTED),
+                                       audited("member.application_accept", "applicant"))),
     "membership_settings": Case(COORD, setup=SETUP),
-    "tariff_save": Case(COORD, "post", (302,), {"person": "35,00", "structure": "120", "student": "0"}, setup=SETUP),
-    "college_add": Case(COORD, "post", (302,), {"name": "PS libéraux"}, setup=SETUP),
+    "tariff_save": Case(COORD, "post", (302,), {"person": "35,00", "structure": "120", "student": "0"}, setup=SETUP,
+                        effect=(exists(Tariff, category="person", amount=Decimal("35.00")), audited("tariff.save"))),
+    "college_add": Case(COORD, "post", (302,), {"name": "PS libéraux"}, setup=SETUP,
+                        effect=(exists(College, name="PS libéraux"), audited("college.create"))),
     "college_edit": Case(COORD, "post", (302,), {"name": "Usagers et patients"},
-                         kwargs=lambda o: {"pk": o["college"]}, setup=SETUP),
-    "college_delete": Case(COORD, "post", (302,), kwargs=lambda o: {"pk": o["college"]}, setup=SETUP),
-    "document_upload": Case(COORD, "post", (302,), _upload, setup=SETUP),
+                         kwargs=lambda o: {"pk": o["college"]}, setup=SETUP,
+                         effect=(row_is(College, "college", name="Usagers et patients"),
+                                 audited("college.rename", "college"))),
+    "college_delete": Case(COORD, "post", (302,), kwargs=lambda o: {"pk": o["college"]}, setup=SETUP,
+                           effect=(deleted(College, "college"), audited("college.delete", "college"))),
+    "document_upload": Case(COORD, "post", (302,), _upload, setup=SETUP,
+                            effect=(exists(AssociationDocument, kind="rules"), audited("document.upload"))),
     # Members read the documents they accept when joining or renewing.
     "association_document": Case(ALL | {MEMBER}, kwargs=lambda o: {"pk": o["document"]}, setup=SETUP),
     "lapsed_members": Case(COORD, setup=SETUP),
     "member_erase": Case(COORD, "post", (302,), {"confirm": "on"}, kwargs=lambda o: {"pk": o["lapsed"]},
-                         setup=SETUP),
+                         setup=SETUP,
+                         effect=(row_is(Member, "lapsed", anonymized_at=SET), audited("member.erase", "lapsed"))),
     "member_export": Case(ALL, kwargs=lambda o: {"pk": o["lapsed"]}, setup=SETUP),
 }

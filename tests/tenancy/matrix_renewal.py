@@ -11,7 +11,7 @@ from django_scopes import scope
 from associations.membership import services
 from associations.models import AssociationDocument, Member, PaymentMethod
 from tests.factories import make_member, set_tariffs
-from tests.tenancy.matrix_base import MEMBER, Case
+from tests.tenancy.matrix_base import MEMBER, SET, Case, audited, row_is
 
 ONLY_MEMBER = frozenset({MEMBER})
 
@@ -40,7 +40,7 @@ def _renewal_link(association, users) -> dict:
                          rpps="10000000008")
     with scope(association=association):
         token = services.renewal_token(member)
-    return {"token": token, **_document(association, users)}
+    return {"token": token, "renewal_member": member.pk, **_document(association, users)}
 
 
 CASES = {
@@ -48,7 +48,9 @@ CASES = {
     "space_renew": Case(ONLY_MEMBER, setup=lambda a, u: set_tariffs(a) or {}),
     "space_profile": Case(ONLY_MEMBER),
     "space_export": Case(ONLY_MEMBER, data={"format": "json"}),
-    "space_newsletter": Case(ONLY_MEMBER, "post", (302,), {"consent": "0"}),
+    "space_newsletter": Case(ONLY_MEMBER, "post", (302,), {"consent": "1"},
+                             effect=(row_is(Member, "self_member", newsletter_consent=True),
+                                     audited("member.newsletter", "self_member"))),
     "member_attestation": Case(ONLY_MEMBER, setup=_paid_membership, kwargs=lambda o: {"pk": o["membership"]}),
 }
 
@@ -61,5 +63,7 @@ PUBLIC_CASES = {
     "renewal": Case(frozenset(), setup=_renewal_link, kwargs=lambda o: {"token": o["token"]}),
     "renewal_document": Case(frozenset(), setup=_renewal_link,
                              kwargs=lambda o: {"token": o["token"], "pk": o["document"]}),
-    "renewal_account": Case(frozenset(), "post", (302,), setup=_renewal_link, kwargs=lambda o: {"token": o["token"]}),
+    "renewal_account": Case(frozenset(), "post", (302,), setup=_renewal_link, kwargs=lambda o: {"token": o["token"]},
+                            effect=(row_is(Member, "renewal_member", user=SET),
+                                    audited("member.open_account", "renewal_member"))),
 }
