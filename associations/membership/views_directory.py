@@ -400,7 +400,7 @@ def payment_validate(request: HttpRequest, association_slug: str, pk: int) -> Ht
 def membership_set_status(request: HttpRequest, association_slug: str, pk: int) -> HttpResponse:
     membership = get_object_or_404(Membership.objects.filter(association=request.association), pk=pk)
     status = request.POST.get("status", "")
-    labels = {MembershipStatus.EXEMPT: "exonérée", MembershipStatus.CANCELLED: "annulée"}
+    labels = {MembershipStatus.EXEMPT: _("exonérée"), MembershipStatus.CANCELLED: _("annulée")}
     if status not in labels:
         messages.error(request, _("Choisissez « exonérer » ou « annuler »."))
     elif membership.status == status:
