@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import DateField, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from associations import audit
 from associations.campaigns import rendering
@@ -203,10 +204,11 @@ class UpcomingReminder:
 
 def step_label(offset: int) -> str:
     if offset < 0:
-        return f"{-offset} jour{'s' if offset < -1 else ''} avant l'échéance"
+        return ngettext("%(days)s jour avant l'échéance", "%(days)s jours avant l'échéance", -offset) % {
+            "days": -offset}
     if offset == 0:
-        return "le jour de l'échéance"
-    return f"{offset} jour{'s' if offset > 1 else ''} après l'échéance"
+        return _("le jour de l'échéance")
+    return ngettext("%(days)s jour après l'échéance", "%(days)s jours après l'échéance", offset) % {"days": offset}
 
 
 @dataclass
