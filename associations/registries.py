@@ -146,3 +146,26 @@ def visible_dashboard_blocks(request: HttpRequest) -> list[RenderedBlock]:
         (b for b in dashboard_blocks.values() if b.capability in granted), key=lambda b: (b.order, b.key)
     )
     return [RenderedBlock(block, block.selector(request)) for block in blocks]
+
+
+# --- Demo data ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoLoader:
+    """Demo data of one app, loaded by ``manage.py seed_demo`` after the associations and members.
+
+    ``load(association, coordinator)`` runs inside the association's scope, must be idempotent (a
+    second run changes nothing) and returns a one-line French summary (or "").
+    """
+
+    key: str
+    load: Callable[..., str]
+    order: int = 100
+
+
+demo_loaders: Registry[DemoLoader] = Registry("demo loaders")
+
+
+def register_demo_loader(loader: DemoLoader) -> DemoLoader:
+    return demo_loaders.register(loader.key, loader)

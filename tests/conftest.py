@@ -71,11 +71,23 @@ def claire(association, coordinator):
     """A member created through the service (so the history has its first row), tariffs set."""
     from associations.membership import services
     from associations.models import Profession
-    from tests.factories import set_tariffs
+    from tests.factories import ensure_professions, set_tariffs
 
+    ensure_professions()  # transactional tests flush the reference data; reload it when needed
     set_tariffs(association)
     with scope(association=association):
         return services.create_member(association, coordinator, {
             "first_name": "Claire", "last_name": "Martin", "email": "claire@exemple.fr",
             "profession": Profession.objects.get(code="medecin-generaliste"),
         })
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """A test that is not a browser test must not pull in pytest-playwright's fixtures (a parameter
+    named ``page``, ``context`` or ``browser`` does): the session-scoped browser parameter would regroup
+    it with the transactional browser tests, which flush the reference data before it runs."""
+    wrong = [item.nodeid for item in items
+             if "browser_name" in getattr(item, "fixturenames", ()) and item.get_closest_marker("browser") is None]
+    if wrong:
+        raise pytest.UsageError("Rename the parameter that collides with a Playwright fixture in: " + ", ".join(wrong))

@@ -214,34 +214,34 @@ def test_what_a_role_may_not_reach_is_not_linked(as_role, role):
         assert f'href="{url("dashboard")}"' not in body and f'href="{url("member_list")}"' not in body
 
 
-@pytest.mark.parametrize(("role", "page", "items"), [
+@pytest.mark.parametrize(("role", "page_name", "items"), [
     ("coordinator", "member_list", MEMBERS_ITEMS),
     ("assistant", "member_list", MEMBERS_ITEMS),
     ("viewer", "member_list", ["member_list", "campaign_list", "reminder_settings"]),
     ("treasurer", "membership_queue", ["member_list", "membership_queue", "campaign_list", "reminder_settings"]),
     ("coordinator", "team", SETTINGS_ITEMS),
 ])
-def test_the_secondary_navigation_lists_the_items_of_the_active_section(as_role, role, page, items):
-    links = nav_of(as_role(role).get(url(page)))
+def test_the_secondary_navigation_lists_the_items_of_the_active_section(as_role, role, page_name, items):
+    links = nav_of(as_role(role).get(url(page_name)))
     assert [link["href"] for link in links.sub] == [url(name) for name in items]
     current = [link for link in links.sub if link["current"]]
-    assert [(link["href"], link["current"]) for link in current] == [(url(page), "page")]
-    assert [link["href"] for link in links.tree if link["current"] == "page"] == [url(page)]
-    section = "Adhérents" if page != "team" else "Équipe & paramètres"
+    assert [(link["href"], link["current"]) for link in current] == [(url(page_name), "page")]
+    assert [link["href"] for link in links.tree if link["current"] == "page"] == [url(page_name)]
+    section = "Adhérents" if page_name != "team" else "Équipe & paramètres"
     assert links.subnav_label == f"Rubrique {section}"
     top_current = [(link["text"], link["current"]) for link in links.top if link["current"]]
     assert top_current == [(section, "true")]  # the current section, its secondary nav names the page
 
 
-@pytest.mark.parametrize(("role", "page"), [("assistant", "team"), ("coordinator", "dashboard"),
+@pytest.mark.parametrize(("role", "page_name"), [("assistant", "team"), ("coordinator", "dashboard"),
                                             ("member", "member_space")])
-def test_a_section_of_one_item_has_no_secondary_navigation(as_role, role, page):
-    links = nav_of(as_role(role).get(url(page)))
+def test_a_section_of_one_item_has_no_secondary_navigation(as_role, role, page_name):
+    links = nav_of(as_role(role).get(url(page_name)))
     assert links.sub == [] and links.subnav_label is None
-    assert [(link["href"], link["current"]) for link in links.top if link["current"]] == [(url(page), "page")]
+    assert [(link["href"], link["current"]) for link in links.top if link["current"]] == [(url(page_name), "page")]
 
 
-@pytest.mark.parametrize(("page", "kwargs", "active"), [
+@pytest.mark.parametrize(("page_name", "kwargs", "active"), [
     ("member_create", {}, "member_list"),
     ("campaign_create", {}, "campaign_list"),
     ("import_upload", {}, "import_list"),  # under /adherents/ too, but its own item
@@ -249,8 +249,8 @@ def test_a_section_of_one_item_has_no_secondary_navigation(as_role, role, page):
     ("membership_settings", {}, "membership_settings"),
     ("audit_log", {}, "audit_log"),
 ])
-def test_pages_behind_an_item_make_it_active(coordinator_client, page, kwargs, active):
-    response = coordinator_client.get(url(page, **kwargs))
+def test_pages_behind_an_item_make_it_active(coordinator_client, page_name, kwargs, active):
+    response = coordinator_client.get(url(page_name, **kwargs))
     nav = response.context["nav"]
     assert nav.active_item.item.url_name == active
     current = [link["href"] for link in nav_of(response).sub if link["current"] == "page"]
@@ -276,17 +276,17 @@ def test_pages_outside_an_association_have_no_sections(coordinator_client):
 # --- No query ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("role", "page"), [("coordinator", "member_list"), ("treasurer", "dashboard"),
+@pytest.mark.parametrize(("role", "page_name"), [("coordinator", "member_list"), ("treasurer", "dashboard"),
                                             ("member", "member_space")])
-def test_the_navigation_adds_no_query(as_role, monkeypatch, role, page):
+def test_the_navigation_adds_no_query(as_role, monkeypatch, role, page_name):
     client = as_role(role)
-    client.get(url(page))  # warm up (session, caches)
+    client.get(url(page_name))  # warm up (session, caches)
     with CaptureQueriesContext(connection) as with_nav:
-        response = client.get(url(page))
+        response = client.get(url(page_name))
     assert len(core(response.context["nav"])) >= 1
     monkeypatch.setattr("associations.context_processors.build_navigation", lambda request: Navigation())
     with CaptureQueriesContext(connection) as without_nav:
-        response = client.get(url(page))
+        response = client.get(url(page_name))
     assert nav_of(response).top == []
     assert len(with_nav) == len(without_nav), [q["sql"] for q in with_nav]
 

@@ -55,12 +55,12 @@ def test_no_export_or_a_format_we_do_not_offer_gives_none(query):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("page", ["audit_log", "member_list", "campaign_recipients"])
-def test_each_list_page_exports_csv_and_xlsx_and_ignores_other_formats(coordinator_client, association, page):
+@pytest.mark.parametrize("page_name", ["audit_log", "member_list", "campaign_recipients"])
+def test_each_list_page_exports_csv_and_xlsx_and_ignores_other_formats(coordinator_client, association, page_name):
     kwargs = {"association_slug": association.slug}
-    if page == "campaign_recipients":
+    if page_name == "campaign_recipients":
         kwargs["pk"] = make_campaign(association).pk
-    url = reverse(page, kwargs=kwargs)
+    url = reverse(page_name, kwargs=kwargs)
     for wanted, content_type in (("csv", "text/csv"), ("xlsx", "application/vnd.openxmlformats")):
         response = coordinator_client.get(url, {"_export": wanted})
         assert response.status_code == 200 and response["Content-Type"].startswith(content_type)

@@ -10,13 +10,13 @@ ASSOCIATION = SimpleNamespace(name="CPTS Loches & Montrésor « Sud »", sender_
                               contact_email="", siret="", address="", postal_code="", city="")
 
 
-@pytest.mark.parametrize("name, context", [
+@pytest.mark.parametrize("name, extra", [
     ("attestation", {"membership": SimpleNamespace(period_label="2026", number="A-1")}),
     ("renewal_link", {}),
     ("invitation", {"max_age_days": 7, "url": "http://x", "invitation": SimpleNamespace(
         email="a@b.fr", get_role_display=lambda: "Lecture seule", expires_at=None)}),
 ])
-def test_subject_keeps_the_association_name_as_typed(name, context):
-    subject, _text, _html = render_email(name, {"association": ASSOCIATION, **context})
+def test_subject_keeps_the_association_name_as_typed(name, extra):
+    subject, _text, _html = render_email(name, {"association": ASSOCIATION, **extra})
     assert "CPTS Loches & Montrésor « Sud »" in subject
     assert "&amp;" not in subject

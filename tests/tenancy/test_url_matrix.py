@@ -10,6 +10,8 @@ A URL added under /a/ without a row here, or a row naming a URL that is gone, ma
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
 
 import pytest
@@ -20,18 +22,9 @@ from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, r
 from django.utils import timezone
 from django_scopes import scope
 
+import tests.tenancy
 from associations.models import Invitation, Role
 from associations.permissions import TREASURER
-from tests.tenancy import (
-    matrix_campaigns,
-    matrix_core,
-    matrix_imports,
-    matrix_members,
-    matrix_membership_admin,
-    matrix_public_mail,
-    matrix_reminders,
-    matrix_renewal,
-)
 from tests.tenancy.matrix_base import (
     CALLERS,
     MEMBER,
@@ -44,8 +37,14 @@ from tests.tenancy.matrix_base import (
 
 MATRIX: dict[str, Case] = {}
 PUBLIC_MATRIX: dict[str, Case] = {}  # public pages of an association under /p/<slug>/
-for _module in (matrix_core, matrix_members, matrix_membership_admin, matrix_imports, matrix_renewal,
-                matrix_campaigns, matrix_reminders, matrix_public_mail):
+# Every module tests/tenancy/matrix_<feature>.py contributes its rows (CASES, and PUBLIC_CASES for /p/).
+MATRIX_MODULES = [
+    importlib.import_module(f"tests.tenancy.{info.name}")
+    for info in pkgutil.iter_modules(tests.tenancy.__path__)
+    if info.name.startswith("matrix_") and info.name != "matrix_base"
+]
+assert len(MATRIX_MODULES) >= 8
+for _module in MATRIX_MODULES:
     overlap = (set(MATRIX) & set(_module.CASES)) | (set(PUBLIC_MATRIX) & set(getattr(_module, "PUBLIC_CASES", {})))
     assert not overlap, f"URL names listed twice in the matrix: {overlap}"
     MATRIX.update(_module.CASES)

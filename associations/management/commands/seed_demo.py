@@ -11,6 +11,7 @@ from django.db.models import Count, Q
 from django_scopes import scope
 
 from associations import audit
+from associations.registries import demo_loaders
 from associations.campaigns.demo import seed_campaigns
 from associations.membership.demo import seed_association
 from associations.models import Association, Member, Membership, MembershipStatus, MemberStatus, Role, User, UserRole
@@ -111,6 +112,11 @@ class Command(BaseCommand):
                                      validator=coordinator.user if coordinator else None)
                     if association.slug in CAMPAIGN_DEMO:
                         seed_campaigns(association, actor=coordinator.user if coordinator else None)
+                    # Demo data of the other apps (ACI contract, indicators…), registered in their ready().
+                    for loader in sorted(demo_loaders.values(), key=lambda entry: (entry.order, entry.key)):
+                        summary = loader.load(association, coordinator.user if coordinator else None)
+                        if summary:
+                            self.stdout.write(f"  {association.name} : {summary}")
         self.stdout.write(self.style.SUCCESS("Données de démonstration prêtes."))
         self.stdout.write(f"Mot de passe de tous les comptes de démonstration : {DEMO_PASSWORD}")
         for email, _first, _last, roles, superuser in PEOPLE:
