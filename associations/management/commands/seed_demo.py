@@ -11,10 +11,10 @@ from django.db.models import Count, Q
 from django_scopes import scope
 
 from associations import audit
-from associations.registries import demo_loaders
 from associations.campaigns.demo import seed_campaigns
 from associations.membership.demo import seed_association
 from associations.models import Association, Member, Membership, MembershipStatus, MemberStatus, Role, User, UserRole
+from associations.registries import demo_loaders
 
 DEMO_PASSWORD = "demo-cpts-2026"
 
