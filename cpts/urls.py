@@ -11,6 +11,9 @@ urlpatterns = [
     path("invitation/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("a/<slug:association_slug>/aci/indicateurs/", include("indicators.urls")),
+    path("a/<slug:association_slug>/aci/import/", include("indicators.urls_cpam")),
+    path("a/<slug:association_slug>/aci/", include("missions.urls")),
     path("a/<slug:association_slug>/", include("associations.urls")),
     # Public pages of an association (join form, renewal by personal link): no login, scoped by slug.
     path("p/<slug:association_slug>/", include("associations.membership.urls_public")),

@@ -2,7 +2,12 @@ from django.apps import AppConfig
 
 
 class IndicatorsConfig(AppConfig):
-    """Indicators, targets, realised values, evidence and the annual report (models arrive later)."""
+    """Indicators per contract year, achievement, evidence; later the annual activity report."""
 
     name = "indicators"
     verbose_name = "Indicateurs"
+
+    def ready(self) -> None:
+        from indicators import entries
+
+        entries.register()

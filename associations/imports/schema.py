@@ -31,7 +31,7 @@ from associations.registries import Registry, audit_actions, capabilities
 if TYPE_CHECKING:
     from associations.imports.classification import RowResult
     from associations.imports.reader import Table
-    from associations.models import Association
+    from associations.models import Association, ImportJob
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,11 @@ class ImportKind:
         """Write the rows to create or update (never an error row), inside the caller's transaction: an
         exception rolls everything back."""
         raise NotImplementedError
+
+    def write_job(self, association: Association, rows: list[RowResult], existing: Any, job: ImportJob) -> None:
+        """Write the rows of the confirmed ``job`` (``write`` by default); a kind that records who entered the
+        data (``job.created_by``) overrides this one."""
+        self.write(association, rows, existing)
 
     # --- Generic behaviour -----------------------------------------------------------------------
 

@@ -127,7 +127,7 @@ def apply_job(association: Association, job: ImportJob) -> dict[str, int]:
     results = kind.classify(association, table, job.mapping, existing)
     if any(r.action == ERROR for r in results):
         raise ImportRowsError(results, kind.wording.nothing_written)
-    kind.write(association, [r for r in results if r.action in (CREATE, UPDATE)], existing)
+    kind.write_job(association, [r for r in results if r.action in (CREATE, UPDATE)], existing, job)
     counts = {action: sum(1 for r in results if r.action == action) for action in (CREATE, UPDATE, UNCHANGED)}
     job.status = Status.DONE
     job.processed_rows = job.total_rows = len(results)
