@@ -23,6 +23,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
+def settled(page) -> None:
+    """Wait until htmx has swapped and processed the new fragment (a person never types within its 20 ms)."""
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')")
+
+
 def test_enter_values_with_the_keyboard_and_attach_evidence(page, live_server, tmp_path):
     ensure_aci_reference()
     alpha = AssociationFactory(name="CPTS Alpha", slug="alpha", population=120_000)
@@ -53,10 +58,12 @@ def test_enter_values_with_the_keyboard_and_attach_evidence(page, live_server, t
     page.keyboard.press("Enter")
     field = cell.locator("input[name=realised]")
     expect(field).to_be_focused()
+    settled(page)
     page.keyboard.type("neuf cents")
     page.keyboard.press("Enter")
     expect(cell).to_contain_text("n'est pas un nombre")
     expect(cell.locator("input[name=realised]")).to_be_focused()
+    settled(page)
     with scope(association=alpha):
         assert IndicatorValue.objects.get(indicator=ald, year=current).realised is None
     assert_no_axe_violations(page)
@@ -71,6 +78,7 @@ def test_enter_values_with_the_keyboard_and_attach_evidence(page, live_server, t
     # Escape cancels an edit and leaves the value as it was.
     page.keyboard.press("Enter")
     expect(cell.locator("input[name=realised]")).to_be_focused()
+    settled(page)
     page.keyboard.press("Escape")
     expect(cell.locator("input[name=realised]")).to_have_count(0)
     expect(cell.locator("button[data-field=realised]")).to_have_text("900")
@@ -80,6 +88,7 @@ def test_enter_values_with_the_keyboard_and_attach_evidence(page, live_server, t
     second.locator("button[data-field=realised]").focus()
     page.keyboard.press("Enter")
     expect(second.locator("input[name=realised]")).to_be_focused()
+    settled(page)
     page.keyboard.type("20")
     page.keyboard.press("Enter")
     expect(second).to_contain_text("50 %")

@@ -60,11 +60,13 @@ def future_sections():
     here with a capability every staff role holds: the navbar's worst case."""
     future = [("governance", "Gouvernance", "bank", 30), ("aci", "Contrat ACI", "file-earmark-text", 40),
               ("finances", "Finances", "cash-coin", 50), ("report", "Rapport", "graph-up", 60)]
+    labels = [label for _key, label, _icon, _order in future]
+    future = [entry for entry in future if entry[0] not in sections]  # sections already built stay as they are
     for key, label, icon, order in future:
         register_section(NavSection(f"probe_{key}", label, icon, order=order, items=(
             NavItem(label, "dashboard", "view_dashboard"), NavItem(f"{label} (2)", "team", "view_team"),
         )))
-    yield [label for _key, label, _icon, _order in future]
+    yield labels
     for key, *_rest in future:
         sections.unregister(f"probe_{key}")
 
